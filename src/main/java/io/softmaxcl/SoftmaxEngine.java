@@ -1,0 +1,419 @@
+package io.softmaxcl;
+
+import io.softmaxcl.internal.Backends;
+import io.softmaxcl.internal.ComputeBackend;
+import io.softmaxcl.internal.EngineConfig;
+import io.softmaxcl.internal.RowOp;
+
+import java.nio.FloatBuffer;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * Computes softmax and its relatives over batches of rows of row-major float32 data.
+ *
+ * <pre>{@code
+ * try (SoftmaxEngine engine = SoftmaxEngine.create()) {        // OpenCL GPU if present, else the CPU
+ *     engine.softmax(logits, 0, probs, 0, rows, cols);         // rows × cols, row-major
+ *     float[] p = engine.softmax(new float[] {1, 2, 3});       // one row
+ * }
+ * }</pre>
+ *
+ * <p>An engine is safe to share between threads. Every call validates all of its arguments before it writes
+ * anything: on an exception the output is untouched, and the input is never modified unless it is also the
+ * output ({@code in == out} at the same offset computes in place). NaN and ±Inf behave as in float32
+ * {@code torch.softmax}: a NaN or a +Inf in a row makes the whole row NaN, −Inf gives 0, and a row that is all
+ * −Inf gives NaN (use {@link #maskedSoftmax} for zeros).
+ */
+public final class SoftmaxEngine implements AutoCloseable {
+
+    private final ComputeBackend backend;
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private boolean closed;
+
+    private SoftmaxEngine(ComputeBackend backend) {
+        this.backend = backend;
+    }
+
+    /**
+     * Opens an engine on the backend named by the {@code softmaxcl.backend} system property, or {@link Backend#AUTO}.
+     */
+    public static SoftmaxEngine create() {
+        return builder().build();
+    }
+
+    /**
+     * Opens an engine on the given backend.
+     *
+     * @throws BackendUnavailableException when {@code backend} was named explicitly and cannot run here
+     */
+    public static SoftmaxEngine create(Backend backend) {
+        return builder().backend(backend).build();
+    }
+
+    /** Starts configuring an engine. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The backend this engine resolved to: never {@link Backend#AUTO}. */
+    public Backend backend() {
+        return backend.kind();
+    }
+
+    /** A one-line description of the device this engine computes on. */
+    public String device() {
+        return backend.device();
+    }
+
+    @Override
+    public String toString() {
+        return "SoftmaxEngine[" + backend().id() + ": " + device() + "]";
+    }
+
+    // ---- softmax ---------------------------------------------------------------------------------------------
+
+    /**
+     * Softmax of each of {@code rows} rows of {@code cols} values, read from {@code in} at {@code inOffset} and
+     * written to {@code out} at {@code outOffset}.
+     */
+    public void softmax(float[] in, int inOffset, float[] out, int outOffset, int rows, int cols) {
+        forward(RowOp.SOFTMAX, in, inOffset, out, outOffset, rows, cols, 1f, null, 0);
+    }
+
+    /** Softmax of {@code x / temperature} for each row. */
+    public void softmax(float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
+                        float temperature) {
+        forward(RowOp.SOFTMAX, in, inOffset, out, outOffset, rows, cols, inverse(temperature), null, 0);
+    }
+
+    /** Softmax of each row of a batch that starts at index 0 of both arrays. */
+    public void softmax(float[] in, float[] out, int rows, int cols) {
+        softmax(in, 0, out, 0, rows, cols);
+    }
+
+    /**
+     * Softmax over buffers, from each buffer's position; positions are not changed. Heap buffers are used in
+     * place; direct buffers are staged through the Java heap on CPU backends.
+     */
+    public void softmax(FloatBuffer in, FloatBuffer out, int rows, int cols) {
+        forward(RowOp.SOFTMAX, in, out, rows, cols, 1f);
+    }
+
+    /** Softmax of one row, returned as a new array. */
+    public float[] softmax(float[] row) {
+        requireNonNull(row, "row");
+        float[] out = new float[row.length];
+        softmax(row, 0, out, 0, 1, row.length);
+        return out;
+    }
+
+    // ---- log-softmax -----------------------------------------------------------------------------------------
+
+    /** Log-softmax of each row, computed as {@code x - max - log(sum(exp(x - max)))}. */
+    public void logSoftmax(float[] in, int inOffset, float[] out, int outOffset, int rows, int cols) {
+        forward(RowOp.LOG_SOFTMAX, in, inOffset, out, outOffset, rows, cols, 1f, null, 0);
+    }
+
+    /** Log-softmax of {@code x / temperature} for each row. */
+    public void logSoftmax(float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
+                           float temperature) {
+        forward(RowOp.LOG_SOFTMAX, in, inOffset, out, outOffset, rows, cols, inverse(temperature), null, 0);
+    }
+
+    /** Log-softmax of each row of a batch that starts at index 0 of both arrays. */
+    public void logSoftmax(float[] in, float[] out, int rows, int cols) {
+        logSoftmax(in, 0, out, 0, rows, cols);
+    }
+
+    /** Log-softmax over buffers, from each buffer's position; positions are not changed. */
+    public void logSoftmax(FloatBuffer in, FloatBuffer out, int rows, int cols) {
+        forward(RowOp.LOG_SOFTMAX, in, out, rows, cols, 1f);
+    }
+
+    /** Log-softmax of one row, returned as a new array. */
+    public float[] logSoftmax(float[] row) {
+        requireNonNull(row, "row");
+        float[] out = new float[row.length];
+        logSoftmax(row, 0, out, 0, 1, row.length);
+        return out;
+    }
+
+    // ---- masked softmax --------------------------------------------------------------------------------------
+
+    /**
+     * "Safe" softmax: each row is normalised over its kept elements only. An element is dropped when its mask
+     * byte is 0 or its value is −Inf; dropped elements give 0, and a row with nothing kept gives all zeros
+     * (never NaN).
+     *
+     * @param mask one byte per element (non-zero = keep), or {@code null} to drop only −Inf elements
+     */
+    public void maskedSoftmax(float[] in, int inOffset, byte[] mask, int maskOffset, float[] out, int outOffset,
+                              int rows, int cols) {
+        if (mask != null) {
+            checkRange("mask", mask.length, maskOffset, rows, cols);
+        }
+        forward(RowOp.MASKED_SOFTMAX, in, inOffset, out, outOffset, rows, cols, 1f, mask, maskOffset);
+    }
+
+    // ---- backward --------------------------------------------------------------------------------------------
+
+    /**
+     * Gradient of softmax: {@code dx = y ⊙ (dy − Σ(dy ⊙ y))} per row, given its output {@code y} and the
+     * upstream gradient {@code dy}. {@code dx} may be {@code y} or {@code dy} at the same offset.
+     */
+    public void softmaxBackward(float[] y, int yOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                int rows, int cols) {
+        backward(RowOp.SOFTMAX, y, yOffset, dy, dyOffset, dx, dxOffset, rows, cols);
+    }
+
+    /**
+     * Gradient of log-softmax: {@code dx = dy − exp(y) · Σ dy} per row, given its output {@code y}.
+     * {@code dx} may be {@code y} or {@code dy} at the same offset.
+     */
+    public void logSoftmaxBackward(float[] y, int yOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                                   int rows, int cols) {
+        backward(RowOp.LOG_SOFTMAX, y, yOffset, dy, dyOffset, dx, dxOffset, rows, cols);
+    }
+
+    // ---- cross-entropy ---------------------------------------------------------------------------------------
+
+    /**
+     * Cross-entropy of {@code rows} rows of {@code cols} logits against integer class targets, as
+     * {@code torch.nn.functional.cross_entropy} defines it, without materialising a probability matrix.
+     *
+     * @param rowLoss  receives the per-row loss when not null (length ≥ rows; 0 for ignored rows)
+     * @return the loss reduced as {@code options} asks (for {@link CrossEntropy.Reduction#NONE}: the sum)
+     */
+    public float crossEntropy(float[] logits, int offset, int rows, int cols, int[] targets, int targetOffset,
+                              CrossEntropy options, float[] rowLoss) {
+        requireNonNull(logits, "logits");
+        requireNonNull(targets, "targets");
+        requireNonNull(options, "options");
+        checkShape(rows, cols);
+        checkRange("logits", logits.length, offset, rows, cols);
+        checkRange("targets", targets.length, targetOffset, rows, 1);
+        if (rowLoss != null && rowLoss.length < rows) {
+            throw new IllegalArgumentException(
+                    "rowLoss: length " + rowLoss.length + " is shorter than rows = " + rows);
+        }
+        int valid = 0;
+        for (int r = 0; r < rows; r++) {
+            int t = targets[targetOffset + r];
+            if (t == options.ignoreIndex()) {
+                continue;
+            }
+            if (t < 0 || t >= cols) {
+                throw new IllegalArgumentException("targets[" + (targetOffset + r) + "] = " + t
+                        + " is out of range [0, " + cols + ") and is not ignoreIndex " + options.ignoreIndex());
+            }
+            valid++;
+        }
+        float[] losses = rowLoss != null ? rowLoss : new float[rows];
+        float gradScale = Float.NaN;
+        if (options.gradientInPlace()) {
+            gradScale = options.reduction() == CrossEntropy.Reduction.MEAN ? 1f / valid : 1f;
+        }
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+            backend.crossEntropy(logits, offset, rows, cols, targets, targetOffset, options.ignoreIndex(),
+                    options.labelSmoothing(), losses, gradScale);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+        double sum = 0;
+        for (int r = 0; r < rows; r++) {
+            sum += losses[r];
+        }
+        // PyTorch: the mean over zero non-ignored rows is 0/0 = NaN.
+        return (float) (options.reduction() == CrossEntropy.Reduction.MEAN ? sum / valid : sum);
+    }
+
+    // ---- lifecycle -------------------------------------------------------------------------------------------
+
+    /** Releases the engine's native resources. Idempotent; any later call throws {@link IllegalStateException}. */
+    @Override
+    public void close() {
+        lifecycle.writeLock().lock();
+        try {
+            if (!closed) {
+                closed = true;
+                backend.close();
+            }
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
+    }
+
+    // ---- plumbing --------------------------------------------------------------------------------------------
+
+    private void forward(RowOp op, float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
+                         float invTemperature, byte[] mask, int maskOffset) {
+        requireNonNull(in, "in");
+        requireNonNull(out, "out");
+        checkShape(rows, cols);
+        checkRange("in", in.length, inOffset, rows, cols);
+        checkRange("out", out.length, outOffset, rows, cols);
+        checkNoPartialOverlap("in", in, inOffset, "out", out, outOffset, rows * cols);
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+            backend.forward(op, in, inOffset, out, outOffset, rows, cols, invTemperature, mask, maskOffset);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    private void forward(RowOp op, FloatBuffer in, FloatBuffer out, int rows, int cols, float invTemperature) {
+        requireNonNull(in, "in");
+        requireNonNull(out, "out");
+        checkShape(rows, cols);
+        int n = rows * cols;
+        if (in.remaining() < n) {
+            throw new IndexOutOfBoundsException("in: " + in.remaining() + " floats remain from position "
+                    + in.position() + ", rows × cols = " + n);
+        }
+        if (out.remaining() < n) {
+            throw new IndexOutOfBoundsException("out: " + out.remaining() + " floats remain from position "
+                    + out.position() + ", rows × cols = " + n);
+        }
+        if (out.isReadOnly()) {
+            throw new IllegalArgumentException("out: buffer is read-only");
+        }
+        if (in.hasArray() && out.hasArray()) {
+            forward(op, in.array(), in.arrayOffset() + in.position(), out.array(),
+                    out.arrayOffset() + out.position(), rows, cols, invTemperature, null, 0);
+            return;
+        }
+        // Direct buffers: stage whole rows through the heap in bounded chunks, then write them out.
+        int chunkRows = Math.max(1, Math.min(rows, (1 << 20) / cols));
+        float[] stage = new float[chunkRows * cols];
+        FloatBuffer src = in.duplicate();
+        FloatBuffer dst = out.duplicate();
+        for (int r = 0; r < rows; r += chunkRows) {
+            int k = Math.min(chunkRows, rows - r);
+            src.get(stage, 0, k * cols);
+            forward(op, stage, 0, stage, 0, k, cols, invTemperature, null, 0);
+            dst.put(stage, 0, k * cols);
+        }
+    }
+
+    private void backward(RowOp op, float[] y, int yOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                          int rows, int cols) {
+        requireNonNull(y, "y");
+        requireNonNull(dy, "dy");
+        requireNonNull(dx, "dx");
+        checkShape(rows, cols);
+        checkRange("y", y.length, yOffset, rows, cols);
+        checkRange("dy", dy.length, dyOffset, rows, cols);
+        checkRange("dx", dx.length, dxOffset, rows, cols);
+        checkNoPartialOverlap("y", y, yOffset, "dx", dx, dxOffset, rows * cols);
+        checkNoPartialOverlap("dy", dy, dyOffset, "dx", dx, dxOffset, rows * cols);
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+            backend.backward(op, y, yOffset, dy, dyOffset, dx, dxOffset, rows, cols);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("this SoftmaxEngine is closed");
+        }
+    }
+
+    private static float inverse(float temperature) {
+        if (!(temperature > 0) || Float.isInfinite(temperature)) {
+            throw new IllegalArgumentException("temperature must be finite and > 0 (got " + temperature + ")");
+        }
+        return 1f / temperature;
+    }
+
+    private static void requireNonNull(Object value, String name) {
+        if (value == null) {
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+    }
+
+    private static void checkShape(int rows, int cols) {
+        if (rows < 1) {
+            throw new IllegalArgumentException("rows must be >= 1 (got " + rows + ")");
+        }
+        if (cols < 1) {
+            throw new IllegalArgumentException("cols must be >= 1 (got " + cols + ")");
+        }
+        if ((long) rows * cols > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("rows × cols = " + rows + " × " + cols + " = " + (long) rows * cols
+                    + " exceeds the largest Java array (" + Integer.MAX_VALUE + ")");
+        }
+    }
+
+    private static void checkRange(String name, int length, int offset, int rows, int cols) {
+        long n = (long) rows * cols;
+        if (offset < 0 || offset + n > length) {
+            throw new IndexOutOfBoundsException(name + ": offset " + offset + " + rows × cols " + n
+                    + " does not fit in length " + length);
+        }
+    }
+
+    private static void checkNoPartialOverlap(String aName, float[] a, int aOffset, String bName, float[] b,
+                                              int bOffset, int n) {
+        if (a == b && aOffset != bOffset && aOffset < bOffset + n && bOffset < aOffset + n) {
+            throw new IllegalArgumentException(aName + " and " + bName + " are the same array and overlap at "
+                    + "different offsets (" + aOffset + " and " + bOffset + ", " + n + " values each); "
+                    + "use the same offset to compute in place");
+        }
+    }
+
+    /** Configures and opens a {@link SoftmaxEngine}. */
+    public static final class Builder {
+        private Backend backend;
+        private String device;
+        private int threads;
+
+        private Builder() {
+            String b = System.getProperty(EngineConfig.BACKEND_PROPERTY);
+            backend = b == null ? Backend.AUTO : Backend.parse(b);
+            device = System.getProperty(EngineConfig.DEVICE_PROPERTY);
+            String t = System.getProperty(EngineConfig.THREADS_PROPERTY);
+            threads = t == null ? 0 : Integer.parseInt(t.trim());
+        }
+
+        /** The backend to use (default: the {@code softmaxcl.backend} property, else {@link Backend#AUTO}). */
+        public Builder backend(Backend backend) {
+            requireNonNull(backend, "backend");
+            this.backend = backend;
+            return this;
+        }
+
+        /**
+         * The OpenCL device: a case-insensitive substring of its name or platform name, or {@code "P:D"}
+         * (platform and device index, as {@code softmax-cl devices} lists them). Default: the
+         * {@code softmaxcl.device} property, else the first GPU, else the first device.
+         */
+        public Builder device(String device) {
+            this.device = device;
+            return this;
+        }
+
+        /** CPU worker threads (default: the {@code softmaxcl.threads} property, else all processors). */
+        public Builder threads(int threads) {
+            if (threads < 0) {
+                throw new IllegalArgumentException("threads must be >= 0 (got " + threads + "); 0 means all");
+            }
+            this.threads = threads;
+            return this;
+        }
+
+        /**
+         * Opens the engine.
+         *
+         * @throws BackendUnavailableException when the backend was named explicitly and cannot run here
+         */
+        public SoftmaxEngine build() {
+            return new SoftmaxEngine(Backends.open(backend, new EngineConfig(device, threads)));
+        }
+    }
+}

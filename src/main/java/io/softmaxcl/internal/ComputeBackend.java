@@ -1,0 +1,50 @@
+package io.softmaxcl.internal;
+
+import io.softmaxcl.Backend;
+
+/**
+ * What a backend computes. Internal: the engine validates every argument before calling, so implementations
+ * may assume in-range offsets, {@code rows, cols >= 1}, and that outputs either equal their input at the same
+ * offset (in place) or do not overlap it. Implementations must be safe to call from many threads at once.
+ */
+public interface ComputeBackend extends AutoCloseable {
+
+    /** The resolved backend kind (never {@link Backend#AUTO}). */
+    Backend kind();
+
+    /** A one-line description of where this backend runs (CPU model and threads, or OpenCL device). */
+    String device();
+
+    /**
+     * Row-wise forward operation over {@code rows × cols} row-major values.
+     *
+     * @param invTemperature multiply every input by this before the operation (1 for none)
+     * @param mask           one byte per element, 0 = dropped; only for {@link RowOp#MASKED_SOFTMAX}, may be null
+     */
+    void forward(RowOp op, float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
+                 float invTemperature, byte[] mask, int maskOffset);
+
+    /**
+     * Gradient of {@link RowOp#SOFTMAX} ({@code dx = y ⊙ (dy − Σ dy ⊙ y)}) or {@link RowOp#LOG_SOFTMAX}
+     * ({@code dx = dy − exp(y) · Σ dy}) given the forward output {@code y}; {@code dx} may alias {@code y} or
+     * {@code dy} at the same offset.
+     */
+    void backward(RowOp op, float[] y, int yOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                  int rows, int cols);
+
+    /**
+     * Cross-entropy of each row against its target class, label smoothing {@code eps} as PyTorch defines it:
+     * {@code loss = (1 − eps)·(−logp[t]) + eps·(−Σ_j logp[j] / cols)}. Rows whose target equals
+     * {@code ignoreIndex} get loss 0 (and gradient 0). Targets are already validated to be in range or ignored.
+     *
+     * @param rowLoss   receives one loss per row at {@code rowLoss[i]}
+     * @param gradScale when not NaN, the logits are overwritten with
+     *                  {@code gradScale · (softmax − (1 − eps)·onehot(t) − eps/cols)} (0 for ignored rows)
+     */
+    void crossEntropy(float[] logits, int offset, int rows, int cols, int[] targets, int targetOffset,
+                      int ignoreIndex, float labelSmoothing, float[] rowLoss, float gradScale);
+
+    /** Releases native resources; idempotent. */
+    @Override
+    void close();
+}
