@@ -1,0 +1,14 @@
+package io.softmaxcl.internal;
+
+/**
+ * Implemented by device backends so that {@code bench} can report kernel-only time (data already resident on the
+ * device) and the device's own copy speed. Every timed repetition ends with {@code clFinish}.
+ */
+public interface DeviceBenchmark {
+
+    /** Nanoseconds per call of {@code op} on resident {@code rows × cols} data, one entry per repetition. */
+    long[] kernelTimes(RowOp op, int rows, int cols, int warmup, int reps);
+
+    /** Nanoseconds per device-to-device copy ({@code clEnqueueCopyBuffer}) of {@code bytes} bytes, per repetition. */
+    long[] copyTimes(long bytes, int warmup, int reps);
+}
