@@ -39,29 +39,29 @@ public final class ScalarBackend implements ComputeBackend {
     private static void softmaxRow(float[] in, int i, float[] out, int o, int n, float t) {
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < n; j++) {
-            max = Math.max(max, (double) (in[i + j] * t));
+            max = Math.max(max, (double) in[i + j] * t);
         }
         double sum = 0;
         for (int j = 0; j < n; j++) {
-            sum += Math.exp(in[i + j] * t - max);
+            sum += Math.exp((double) in[i + j] * t - max);
         }
         for (int j = 0; j < n; j++) {
-            out[o + j] = (float) (Math.exp(in[i + j] * t - max) / sum);
+            out[o + j] = (float) (Math.exp((double) in[i + j] * t - max) / sum);
         }
     }
 
     private static void logSoftmaxRow(float[] in, int i, float[] out, int o, int n, float t) {
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < n; j++) {
-            max = Math.max(max, (double) (in[i + j] * t));
+            max = Math.max(max, (double) in[i + j] * t);
         }
         double sum = 0;
         for (int j = 0; j < n; j++) {
-            sum += Math.exp(in[i + j] * t - max);
+            sum += Math.exp((double) in[i + j] * t - max);
         }
         double logSum = Math.log(sum);
         for (int j = 0; j < n; j++) {
-            out[o + j] = (float) (in[i + j] * t - max - logSum);
+            out[o + j] = (float) ((double) in[i + j] * t - max - logSum);
         }
     }
 
@@ -69,8 +69,8 @@ public final class ScalarBackend implements ComputeBackend {
                                          byte[] mask, int m) {
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < n; j++) {
-            if (kept(mask, m, j)) {
-                max = Math.max(max, (double) (in[i + j] * t));
+            if (kept(in, i, mask, m, j)) {
+                max = Math.max(max, (double) in[i + j] * t);
             }
         }
         if (max == Double.NEGATIVE_INFINITY) {
@@ -81,17 +81,18 @@ public final class ScalarBackend implements ComputeBackend {
         }
         double sum = 0;
         for (int j = 0; j < n; j++) {
-            if (kept(mask, m, j)) {
-                sum += Math.exp(in[i + j] * t - max);
+            if (kept(in, i, mask, m, j)) {
+                sum += Math.exp((double) in[i + j] * t - max);
             }
         }
         for (int j = 0; j < n; j++) {
-            out[o + j] = kept(mask, m, j) ? (float) (Math.exp(in[i + j] * t - max) / sum) : 0f;
+            out[o + j] = kept(in, i, mask, m, j) ? (float) (Math.exp((double) in[i + j] * t - max) / sum) : 0f;
         }
     }
 
-    private static boolean kept(byte[] mask, int m, int j) {
-        return mask == null || mask[m + j] != 0;
+    // −Inf is dropped explicitly: exp(−Inf − NaN) would otherwise put NaN where the rule says 0.
+    private static boolean kept(float[] in, int i, byte[] mask, int m, int j) {
+        return (mask == null || mask[m + j] != 0) && in[i + j] != Float.NEGATIVE_INFINITY;
     }
 
     @Override

@@ -1,0 +1,249 @@
+package io.softmaxcl.internal.cpu;
+
+import io.softmaxcl.Backend;
+import io.softmaxcl.internal.ComputeBackend;
+import io.softmaxcl.internal.RowOp;
+
+import java.util.Arrays;
+
+/**
+ * The fast CPU backend: rows spread over a {@link WorkerPool}, a few long rows split into segments whose partial
+ * (max, sum) are merged, and the loops in {@link RowKernels} (Vector API or scalar). Small calls run entirely on
+ * the caller's thread.
+ */
+final class CpuBackend implements ComputeBackend {
+
+    /** Calls with fewer elements than this run on the caller's thread: a handoff costs more than it saves. */
+    static final int PARALLEL_MIN_ELEMENTS = 1 << 16;
+    /** Each parallel chunk gets at least this many elements. */
+    private static final int MIN_CHUNK_ELEMENTS = 1 << 14;
+    /** Rows at least this long are split into segments when there are too few rows to keep every thread busy. */
+    static final int SPLIT_MIN_COLS = 1 << 15;
+    private static final int SEGMENT_ALIGN = 64;
+
+    private final RowKernels kernels;
+    private final int threads;
+    private final WorkerPool pool;
+
+    CpuBackend(RowKernels kernels, int threads) {
+        this.kernels = kernels;
+        this.threads = threads;
+        this.pool = threads > 1 ? new WorkerPool(threads - 1) : null;
+    }
+
+    @Override
+    public Backend kind() {
+        return Backend.CPU;
+    }
+
+    @Override
+    public String device() {
+        return "CPU " + kernels.description() + ", " + threads + (threads == 1 ? " thread" : " threads");
+    }
+
+    @Override
+    public void forward(RowOp op, float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
+                        float invTemperature, byte[] mask, int maskOffset) {
+        float t = invTemperature;
+        if (op != RowOp.MASKED_SOFTMAX && pool != null && cols >= SPLIT_MIN_COLS && rows < 2 * threads
+                && (long) rows * cols >= PARALLEL_MIN_ELEMENTS) {
+            splitRows(op == RowOp.LOG_SOFTMAX, in, inOffset, out, outOffset, rows, cols, t);
+            return;
+        }
+        switch (op) {
+            case SOFTMAX -> {
+                int align = Math.max(1, kernels.scratchSize(cols) / Math.max(1, cols));
+                forRows(rows, cols, align, (from, to) -> kernels.softmaxRows(in, inOffset + from * cols, out,
+                        outOffset + from * cols, to - from, cols, t, new float[kernels.scratchSize(cols)]));
+            }
+            case LOG_SOFTMAX -> forRows(rows, cols, 1, (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    kernels.logSoftmaxRow(in, inOffset + r * cols, out, outOffset + r * cols, cols, t);
+                }
+            });
+            case MASKED_SOFTMAX -> forRows(rows, cols, 1, (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    maskedRow(in, inOffset + r * cols, out, outOffset + r * cols, cols, t, mask,
+                            mask == null ? -1 : maskOffset + r * cols);
+                }
+            });
+        }
+    }
+
+    /**
+     * Few long rows: each row cut into segments; phase 1 computes each segment's max and its sum relative to that
+     * max (softmax also stores the exps); the caller merges them per row; phase 2 rescales or writes log-softmax.
+     */
+    private void splitRows(boolean log, float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
+                           float t) {
+        int segments = Math.max(1, Math.min(4 * threads, cols / (MIN_CHUNK_ELEMENTS / 2)));
+        int segLen = ceilTo((cols + segments - 1) / segments, SEGMENT_ALIGN);
+        int segs = (cols + segLen - 1) / segLen;
+        int pieces = rows * segs;
+        float[] segMax = new float[pieces];
+        double[] segSum = new double[pieces];
+        pool.run(pieces, 1, (from, to) -> {
+            for (int p = from; p < to; p++) {
+                int r = p / segs;
+                int start = (p % segs) * segLen;
+                int n = Math.min(segLen, cols - start);
+                int i = inOffset + r * cols + start;
+                int o = outOffset + r * cols + start;
+                float m = kernels.max(in, i, n);
+                segMax[p] = m;
+                if (m == Float.NEGATIVE_INFINITY) {
+                    // exp(−Inf − (−Inf)) would be NaN: the segment contributes nothing unless the whole row is −Inf.
+                    segSum[p] = 0;
+                    if (!log) {
+                        Arrays.fill(out, o, o + n, 0f);
+                    }
+                } else {
+                    segSum[p] = log ? kernels.expSum(in, i, n, m, t) : kernels.expStoreSum(in, i, out, o, n, m, t);
+                }
+            }
+        });
+        float[] rowMax = new float[rows];
+        double[] rowSum = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            float m = Float.NEGATIVE_INFINITY;
+            boolean nan = false;
+            for (int s = 0; s < segs; s++) {
+                float v = segMax[r * segs + s];
+                m = v > m ? v : m;
+                nan |= v != v;
+            }
+            m = nan ? Float.NaN : m;
+            double sum = 0;
+            for (int s = 0; s < segs; s++) {
+                sum += segSum[r * segs + s] * Math.exp(((double) segMax[r * segs + s] - m) * t);
+            }
+            rowMax[r] = m;
+            rowSum[r] = sum;
+        }
+        pool.run(pieces, 1, (from, to) -> {
+            for (int p = from; p < to; p++) {
+                int r = p / segs;
+                int start = (p % segs) * segLen;
+                int n = Math.min(segLen, cols - start);
+                if (log) {
+                    kernels.logSoftmaxStore(in, inOffset + r * cols + start, out, outOffset + r * cols + start, n,
+                            rowMax[r], t, (float) Math.log(rowSum[r]));
+                } else {
+                    double factor = Math.exp(((double) segMax[p] - rowMax[r]) * t) / rowSum[r];
+                    kernels.scale(out, outOffset + r * cols + start, n, (float) factor);
+                }
+            }
+        });
+    }
+
+    /** Safe softmax of one row: dropped (mask 0 or −Inf) → 0, nothing kept → zeros, NaN/+Inf kept → NaN. */
+    private static void maskedRow(float[] x, int i, float[] y, int o, int n, float t, byte[] mask, int m) {
+        float max = Float.NEGATIVE_INFINITY;
+        boolean nan = false;
+        for (int j = 0; j < n; j++) {
+            float v = x[i + j];
+            if (m < 0 || mask[m + j] != 0) {
+                max = v > max ? v : max;
+                nan |= v != v;
+            }
+        }
+        if (nan || max == Float.POSITIVE_INFINITY) {
+            for (int j = 0; j < n; j++) {
+                y[o + j] = (m < 0 || mask[m + j] != 0) && x[i + j] != Float.NEGATIVE_INFINITY ? Float.NaN : 0f;
+            }
+            return;
+        }
+        if (max == Float.NEGATIVE_INFINITY) {
+            Arrays.fill(y, o, o + n, 0f);
+            return;
+        }
+        double sum = 0;
+        for (int j = 0; j < n; j++) {
+            float e = m < 0 || mask[m + j] != 0 ? ScalarRowKernels.exp((x[i + j] - max) * t) : 0f;
+            y[o + j] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int j = o, end = o + n; j < end; j++) {
+            y[j] *= inv;
+        }
+    }
+
+    @Override
+    public void backward(RowOp op, float[] y, int yOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                         int rows, int cols) {
+        boolean log = op == RowOp.LOG_SOFTMAX;
+        forRows(rows, cols, 1, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int yi = yOffset + r * cols;
+                int di = dyOffset + r * cols;
+                int xi = dxOffset + r * cols;
+                if (log) {
+                    float s = (float) kernels.sum(dy, di, cols);
+                    kernels.logSoftmaxBackwardStore(y, yi, dy, di, dx, xi, cols, s);
+                } else {
+                    float s = (float) kernels.dot(dy, di, y, yi, cols);
+                    kernels.softmaxBackwardStore(y, yi, dy, di, dx, xi, cols, s);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void crossEntropy(float[] logits, int offset, int rows, int cols, int[] targets, int targetOffset,
+                             int ignoreIndex, float labelSmoothing, float[] rowLoss, float gradScale) {
+        boolean grad = !Float.isNaN(gradScale);
+        double eps = labelSmoothing;
+        forRows(rows, cols, 1, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int i = offset + r * cols;
+                int target = targets[targetOffset + r];
+                if (target == ignoreIndex) {
+                    rowLoss[r] = 0f;
+                    if (grad) {
+                        Arrays.fill(logits, i, i + cols, 0f);
+                    }
+                    continue;
+                }
+                float max = kernels.max(logits, i, cols);
+                float xt = logits[i + target];
+                double total = eps == 0 ? 0 : kernels.sum(logits, i, cols);
+                // With a gradient the logits are overwritten anyway: keep the exps there (no probability matrix).
+                double sum = grad ? kernels.expStoreSum(logits, i, logits, i, cols, max, 1f)
+                        : kernels.expSum(logits, i, cols, max, 1f);
+                double logSum = Math.log(sum);
+                double nll = -((double) xt - max - logSum);
+                // The smoothing term only exists when eps > 0 (0 · inf would turn a finite loss into NaN).
+                rowLoss[r] = (float) (eps == 0 ? nll
+                        : (1 - eps) * nll + eps * (-(total - cols * (max + logSum)) / cols));
+                if (grad) {
+                    kernels.scaleSubtract(logits, i, cols, (float) (gradScale / sum), (float) (gradScale * eps / cols));
+                    logits[i + target] -= (float) (gradScale * (1 - eps));
+                }
+            }
+        });
+    }
+
+    /** Runs {@code task} over row ranges: on the caller for small calls, else in chunks across the pool. */
+    private void forRows(int rows, int cols, int align, WorkerPool.RangeTask task) {
+        long total = (long) rows * cols;
+        if (pool == null || total < PARALLEL_MIN_ELEMENTS || rows < 2) {
+            task.run(0, rows);
+            return;
+        }
+        int chunks = (int) Math.min(4L * threads, Math.max(1, total / MIN_CHUNK_ELEMENTS));
+        int chunkRows = ceilTo((rows + chunks - 1) / chunks, align);
+        pool.run(rows, chunkRows, task);
+    }
+
+    private static int ceilTo(int value, int multiple) {
+        return (value + multiple - 1) / multiple * multiple;
+    }
+
+    @Override
+    public void close() {
+        if (pool != null) {
+            pool.close();
+        }
+    }
+}
