@@ -3,8 +3,10 @@
 // kernel has inner loops, so the vectorization is written out here instead.
 //
 // Build-time knobs:
-//   VW    vector width (2, 4, 8 or 16)
-//   COLS  when defined, the column count is this constant (tiny rows: lets the compiler unroll)
+//   VW        vector width (2, 4, 8 or 16)
+//   COLS      when defined, the column count is this constant (tiny rows: lets the compiler unroll the row
+//             loops, and PoCL then vectorizes across work-items)
+//   UNALIGNED_PTR  1 = vector loads/stores through 4-byte-aligned vector pointers, 0 = vloadn/vstoren
 //
 // Three passes per row with one exp per element: max; exp stored to the output while summing; scale. The row
 // (or chunk) stays in cache between passes, so re-reading it is cheaper than the online form's second exp.
@@ -24,9 +26,27 @@
 #define floatV CAT(float, VW)
 #define intV CAT(int, VW)
 #define ucharV CAT(uchar, VW)
+#ifndef UNALIGNED_PTR
+#define UNALIGNED_PTR 1
+#endif
+#if UNALIGNED_PTR
+// Unaligned vector access through a pointer type aligned to 4: one vector load/store instead of the
+// element-wise code some compilers make of vloadn/vstoren.
+typedef floatV __attribute__((aligned(4))) floatV_u;
+typedef ucharV __attribute__((aligned(1))) ucharV_u;
+#define vloadV(i, p) (*(__global const floatV_u*) (p))
+#define vloadmV(i, p) (*(__global const ucharV_u*) (p))
+#define vstoreV(v, i, p) (*(__global floatV_u*) (p) = (v))
+#else
 #define vloadV CAT(vload, VW)
+#define vloadmV CAT(vload, VW)
 #define vstoreV CAT(vstore, VW)
+#endif
 #define convert_intV CAT(convert_int, VW)
+// PoCL's exp is vectorized (SLEEF); an inline Cephes-style polynomial measured slower here.
+#define expV exp
+#define exp1 exp
+
 // Elements summed into one block before the block joins the row total (keeps long float sums accurate).
 #define SUM_BLOCK (64 * VW)
 
@@ -60,7 +80,7 @@ inline floatV load_values(int op, __global const float* x, size_t k, float inv_t
                           int has_mask) {
     floatV v = vloadV(0, x + k) * inv_t;
     if (op == OP_MASKED_SOFTMAX && has_mask) {
-        ucharV mk = vloadV(0, mask + k);
+        ucharV mk = vloadmV(0, mask + k);
         v = select(v, (floatV) (-INFINITY), convert_intV(mk) == (intV) 0);
     }
     return v;
@@ -68,7 +88,7 @@ inline floatV load_values(int op, __global const float* x, size_t k, float inv_t
 
 // exp(v - m), with -Inf elements of a masked row contributing 0 even when m is -Inf.
 inline floatV exp_shifted(int op, floatV v, float m) {
-    floatV e = exp(v - m);
+    floatV e = expV(v - m);
     if (op == OP_MASKED_SOFTMAX) {
         e = select(e, (floatV) 0.0f, v == (floatV) (-INFINITY));
     }
@@ -76,7 +96,7 @@ inline floatV exp_shifted(int op, floatV v, float m) {
 }
 
 inline float exp_shifted1(int op, float v, float m) {
-    return (op == OP_MASKED_SOFTMAX && v == -INFINITY) ? 0.0f : exp(v - m);
+    return (op == OP_MASKED_SOFTMAX && v == -INFINITY) ? 0.0f : exp1(v - m);
 }
 
 // Max of elements [lo, hi) of the op's values (row-relative; k0 = the row's first element).
@@ -188,8 +208,8 @@ inline void range_write(int op, __global const float* x, gfloat* y, size_t k0, i
     }
 }
 
-__kernel void softmax_item(__global const float* x, gfloat* y, int rows, int cols, int op, float inv_t,
-                           __global const uchar* mask, int has_mask) {
+inline void item_row(__global const float* x, gfloat* y, int rows, int cols, int op, float inv_t,
+                     __global const uchar* mask, int has_mask) {
     int row = get_global_id(0);
     if (row >= rows) {
         return;
@@ -203,9 +223,8 @@ __kernel void softmax_item(__global const float* x, gfloat* y, int rows, int col
 }
 
 // Split rows, step 1: work-item (row, chunk) writes the (max, sum) of its chunk of chunk_len columns.
-__kernel void softmax_item_partial(__global const float* x, __global float2* partial, int rows, int cols, int op,
-                                   float inv_t, __global const uchar* mask, int has_mask, int chunks,
-                                   int chunk_len) {
+inline void item_partial(__global const float* x, __global float2* partial, int rows, int cols, int op,
+                         float inv_t, __global const uchar* mask, int has_mask, int chunks, int chunk_len) {
     int g = get_global_id(0);
     if (g >= rows * chunks) {
         return;
@@ -223,9 +242,8 @@ __kernel void softmax_item_partial(__global const float* x, __global float2* par
 }
 
 // Split rows, step 2: work-item (row, chunk) merges the row's partials and writes its chunk.
-__kernel void softmax_item_finish(__global const float* x, gfloat* y, __global const float2* partial, int rows,
-                                  int cols, int op, float inv_t, __global const uchar* mask, int has_mask,
-                                  int chunks, int chunk_len) {
+inline void item_finish(__global const float* x, gfloat* y, __global const float2* partial, int rows, int cols,
+                        int op, float inv_t, __global const uchar* mask, int has_mask, int chunks, int chunk_len) {
     int g = get_global_id(0);
     if (g >= rows * chunks) {
         return;
@@ -242,3 +260,25 @@ __kernel void softmax_item_finish(__global const float* x, gfloat* y, __global c
     size_t k0 = (size_t) row * cols;
     range_write(op, x, y, k0, lo, hi, inv_t, mask, has_mask, r.m, r.d, 0);
 }
+
+// One kernel per op, so that the op is a constant and its branches vanish from the inner loops. The op argument
+// is kept (and ignored) so that every forward kernel takes the same arguments.
+#define ITEM_KERNELS(SUFFIX, OP) \
+__kernel void softmax_item##SUFFIX(__global const float* x, gfloat* y, int rows, int cols, int op, float inv_t, \
+                                   __global const uchar* mask, int has_mask) { \
+    item_row(x, y, rows, cols, OP, inv_t, mask, has_mask); \
+} \
+__kernel void softmax_item_partial##SUFFIX(__global const float* x, __global float2* partial, int rows, int cols, \
+                                           int op, float inv_t, __global const uchar* mask, int has_mask, \
+                                           int chunks, int chunk_len) { \
+    item_partial(x, partial, rows, cols, OP, inv_t, mask, has_mask, chunks, chunk_len); \
+} \
+__kernel void softmax_item_finish##SUFFIX(__global const float* x, gfloat* y, __global const float2* partial, \
+                                          int rows, int cols, int op, float inv_t, __global const uchar* mask, \
+                                          int has_mask, int chunks, int chunk_len) { \
+    item_finish(x, y, partial, rows, cols, OP, inv_t, mask, has_mask, chunks, chunk_len); \
+}
+
+ITEM_KERNELS(_softmax, OP_SOFTMAX)
+ITEM_KERNELS(_log_softmax, OP_LOG_SOFTMAX)
+ITEM_KERNELS(_masked_softmax, OP_MASKED_SOFTMAX)

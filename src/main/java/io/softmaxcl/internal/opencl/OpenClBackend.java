@@ -26,12 +26,17 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
 
+    /** System property with extra build options appended to the defaults (experiments, e.g. {@code -DUNALIGNED_PTR=0}). */
+    static final String BUILD_OPTIONS_PROPERTY = "softmaxcl.opencl.buildOptions";
+
     /** System property capping the device memory one call may use, in bytes (larger batches go in row chunks). */
     static final String MAX_BYTES_PROPERTY = "softmaxcl.opencl.maxBytes";
 
-    private static final String[] KERNELS = {"softmax_item", "softmax_item_partial", "softmax_item_finish",
-            "softmax_group", "softmax_group_partial", "softmax_group_finish", "softmax_team", "softmax_backward",
-            "cross_entropy"};
+    private static final String[] KERNELS = {"softmax_item_softmax", "softmax_item_partial_softmax",
+            "softmax_item_finish_softmax", "softmax_item_log_softmax", "softmax_item_partial_log_softmax",
+            "softmax_item_finish_log_softmax", "softmax_item_masked_softmax", "softmax_item_partial_masked_softmax",
+            "softmax_item_finish_masked_softmax", "softmax_group", "softmax_group_partial", "softmax_group_finish",
+            "softmax_team", "softmax_backward", "cross_entropy"};
 
     private final ClDevice device;
     private final KernelPlan.Device planDevice;
@@ -88,7 +93,9 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         if (cacheFloats < 4096) {
             cacheFloats = 0;
         }
-        return "-DWG=" + groupSize + " -DVW=16 -DCACHE_FLOATS=" + cacheFloats;
+        // -w: compilers' warnings would otherwise reach stderr on some drivers (PoCL prints "N warnings generated").
+        return "-w -DWG=" + groupSize + " -DVW=16 -DCACHE_FLOATS=" + cacheFloats + " "
+                + System.getProperty(BUILD_OPTIONS_PROPERTY, "");
     }
 
     @Override
@@ -335,7 +342,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         int code = opCode(op);
         switch (plan.variant()) {
             case ROW_PER_ITEM -> {
-                cl_kernel k = kernels.get("softmax_item");
+                cl_kernel k = kernels.get("softmax_item" + opSuffix(op));
                 setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
                 Cl.enqueue(queue, k, roundUp(rows, plan.local()), plan.local(), "softmax_item");
             }
@@ -355,16 +362,17 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             case ROW_SPLIT_ITEMS, ROW_SPLIT_GROUPS -> {
                 boolean items = plan.variant() == KernelPlan.Variant.ROW_SPLIT_ITEMS;
                 String prefix = items ? "softmax_item" : "softmax_group";
+                String suffix = items ? opSuffix(op) : "";
                 long pieces = (long) rows * plan.segments();
                 cl_mem partial = bufPartial.ensure(pieces * 8);
                 long global = items ? roundUp(pieces, plan.local()) : pieces * groupSize;
                 long local = items ? plan.local() : groupSize;
-                cl_kernel p = kernels.get(prefix + "_partial");
+                cl_kernel p = kernels.get(prefix + "_partial" + suffix);
                 setForwardArgs(p, x, partial, rows, cols, code, invT, mask, hasMask);
                 Cl.argInt(p, 8, plan.segments());
                 Cl.argInt(p, 9, plan.segmentLength());
                 Cl.enqueue(queue, p, global, local, prefix + "_partial");
-                cl_kernel f = kernels.get(prefix + "_finish");
+                cl_kernel f = kernels.get(prefix + "_finish" + suffix);
                 Cl.argMem(f, 0, x);
                 Cl.argMem(f, 1, y);
                 Cl.argMem(f, 2, partial);
@@ -391,6 +399,11 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         Cl.argFloat(k, 5, invT);
         Cl.argMem(k, 6, mask);
         Cl.argInt(k, 7, hasMask ? 1 : 0);
+    }
+
+    /** The work-item family has one kernel per op (the op a compile-time constant there). */
+    private static String opSuffix(RowOp op) {
+        return "_" + op.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     private static int opCode(RowOp op) {
