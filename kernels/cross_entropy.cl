@@ -1,0 +1,98 @@
+// Fused cross-entropy, one work-group per row, without a probability matrix: the online (max, sum) in one read,
+// then (only with label smoothing or a gradient) a second pass for sum(x - max) and the gradient in place.
+//   loss = (1 - eps) * (-logp[t]) + eps * (-sum_j logp[j] / cols),  logp = x - max - log(sum)
+//   grad = scale * (softmax - (1 - eps) * onehot(t) - eps / cols);  ignored rows: loss 0, gradient 0
+//
+// Build-time knobs:
+//   WG  work-group size (power of two)
+
+#ifndef WG
+#define WG 256
+#endif
+
+inline md_t ce_reduce_md(md_t a, __local float* lm, __local float* ld) {
+    int lid = get_local_id(0);
+    lm[lid] = a.m;
+    ld[lid] = a.d;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = WG / 2; s > 0; s >>= 1) {
+        if (lid < s) {
+            md_t x = { lm[lid], ld[lid] };
+            md_t y = { lm[lid + s], ld[lid + s] };
+            md_t r = md_merge(x, y);
+            lm[lid] = r.m;
+            ld[lid] = r.d;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    md_t r = { lm[0], ld[0] };
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
+
+inline float ce_sum(float v, __local float* l) {
+    int lid = get_local_id(0);
+    l[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = WG / 2; s > 0; s >>= 1) {
+        if (lid < s) {
+            l[lid] += l[lid + s];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float r = l[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
+
+// A row's target equals ignore_index or lies in [0, cols) (validated by the host). grad_scale is NaN for "no
+// gradient"; the gradient overwrites x.
+__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
+void cross_entropy(__global float* x, __global const int* targets, __global float* loss, int rows, int cols,
+                   int ignore_index, float eps, float grad_scale) {
+    __local float lm[WG];
+    __local float ld[WG];
+    int lid = get_local_id(0);
+    int row = get_group_id(0);
+    size_t base = (size_t) row * cols;
+    int t = targets[row];
+    bool grad = !isnan(grad_scale);
+    if (t == ignore_index) {
+        if (grad) {
+            for (int j = lid; j < cols; j += WG) {
+                x[base + j] = 0.0f;
+            }
+        }
+        if (lid == 0) {
+            loss[row] = 0.0f;
+        }
+        return;
+    }
+    // Read before the barrier: afterwards other work-items overwrite x with the gradient.
+    float xt = x[base + t];
+    md_t a = { -INFINITY, 0.0f };
+    for (int j = lid; j < cols; j += WG) {
+        a = md_add(a, x[base + j]);
+    }
+    md_t r = ce_reduce_md(a, lm, ld);
+    float log_s = log(r.d);
+    float centered = 0.0f;
+    if (eps != 0.0f || grad) {
+        float inv_s = 1.0f / r.d;
+        float off = eps / cols;
+        for (int j = lid; j < cols; j += WG) {
+            float v = x[base + j];
+            centered += v - r.m;
+            if (grad) {
+                float target = (j == t ? 1.0f - eps : 0.0f) + off;
+                x[base + j] = grad_scale * (exp(v - r.m) * inv_s - target);
+            }
+        }
+        centered = ce_sum(centered, lm);
+    }
+    if (lid == 0) {
+        float nll = -(xt - r.m - log_s);
+        // The smoothing term only exists when eps > 0 (0 * inf would turn a finite loss into NaN).
+        loss[row] = eps == 0.0f ? nll : (1.0f - eps) * nll + eps * (log_s - centered / cols);
+    }
+}

@@ -1,0 +1,284 @@
+// One work-item per row (or per chunk of a row) with explicit wide vectors: the variant for CPU OpenCL devices.
+// PoCL runs a work-group's items as loops on one thread and does not vectorize across work-items when the
+// kernel has inner loops, so the vectorization is written out here instead.
+//
+// Build-time knobs:
+//   VW        vector width (2, 4, 8 or 16)
+//   COLS      when defined, the column count is this constant (tiny rows: lets the compiler unroll the row
+//             loops, and PoCL then vectorizes across work-items)
+//   UNALIGNED_PTR  1 = vector loads/stores through 4-byte-aligned vector pointers, 0 = vloadn/vstoren
+//
+// Three passes per row with one exp per element: max; exp stored to the output while summing; scale. The row
+// (or chunk) stays in cache between passes, so re-reading it is cheaper than the online form's second exp.
+// A row that is not a multiple of VW ends with one overlapping vector whose repeated lanes are masked out.
+
+#ifndef VW
+#define VW 16
+#endif
+#ifdef COLS
+#define ROW_COLS(c) COLS
+#else
+#define ROW_COLS(c) (c)
+#endif
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define floatV CAT(float, VW)
+#define intV CAT(int, VW)
+#define ucharV CAT(uchar, VW)
+#ifndef UNALIGNED_PTR
+#define UNALIGNED_PTR 1
+#endif
+#if UNALIGNED_PTR
+// Unaligned vector access through a pointer type aligned to 4: one vector load/store instead of the
+// element-wise code some compilers make of vloadn/vstoren.
+typedef floatV __attribute__((aligned(4))) floatV_u;
+typedef ucharV __attribute__((aligned(1))) ucharV_u;
+#define vloadV(i, p) (*(__global const floatV_u*) (p))
+#define vloadmV(i, p) (*(__global const ucharV_u*) (p))
+#define vstoreV(v, i, p) (*(__global floatV_u*) (p) = (v))
+#else
+#define vloadV CAT(vload, VW)
+#define vloadmV CAT(vload, VW)
+#define vstoreV CAT(vstore, VW)
+#endif
+#define convert_intV CAT(convert_int, VW)
+// PoCL's exp is vectorized (SLEEF); an inline Cephes-style polynomial measured slower here.
+#define expV exp
+#define exp1 exp
+
+// Elements summed into one block before the block joins the row total (keeps long float sums accurate).
+#define SUM_BLOCK (64 * VW)
+
+inline float hmax(floatV v) {
+    float m = v.s0;
+    for (int i = 1; i < VW; i++) {
+        m = fmax(m, ((float*) &v)[i]);
+    }
+    return m;
+}
+
+inline float hsum(floatV v) {
+    float s = 0.0f;
+    for (int i = 0; i < VW; i++) {
+        s += ((float*) &v)[i];
+    }
+    return s;
+}
+
+// Lane index vector 0, 1, ..., VW-1.
+inline intV lanes(void) {
+    intV l;
+    for (int i = 0; i < VW; i++) {
+        ((int*) &l)[i] = i;
+    }
+    return l;
+}
+
+// The op's values for VW elements at x[k]: x / T, -Inf where the mask drops them.
+inline floatV load_values(int op, __global const float* x, size_t k, float inv_t, __global const uchar* mask,
+                          int has_mask) {
+    floatV v = vloadV(0, x + k) * inv_t;
+    if (op == OP_MASKED_SOFTMAX && has_mask) {
+        ucharV mk = vloadmV(0, mask + k);
+        v = select(v, (floatV) (-INFINITY), convert_intV(mk) == (intV) 0);
+    }
+    return v;
+}
+
+// exp(v - m), with -Inf elements of a masked row contributing 0 even when m is -Inf.
+inline floatV exp_shifted(int op, floatV v, float m) {
+    floatV e = expV(v - m);
+    if (op == OP_MASKED_SOFTMAX) {
+        e = select(e, (floatV) 0.0f, v == (floatV) (-INFINITY));
+    }
+    return e;
+}
+
+inline float exp_shifted1(int op, float v, float m) {
+    return (op == OP_MASKED_SOFTMAX && v == -INFINITY) ? 0.0f : exp1(v - m);
+}
+
+// Max of elements [lo, hi) of the op's values (row-relative; k0 = the row's first element).
+inline float range_max(int op, __global const float* x, size_t k0, int lo, int hi, float inv_t,
+                       __global const uchar* mask, int has_mask) {
+    int n = hi - lo;
+    if (n < VW) {
+        float m = -INFINITY;
+        for (int j = lo; j < hi; j++) {
+            m = fmax(m, op_value(op, x[k0 + j], inv_t, mask, has_mask, k0 + j));
+        }
+        return m;
+    }
+    floatV m = (floatV) (-INFINITY);
+    int j = lo;
+    for (; j + VW <= hi; j += VW) {
+        m = fmax(m, load_values(op, x, k0 + j, inv_t, mask, has_mask));
+    }
+    if (j < hi) {
+        m = fmax(m, load_values(op, x, k0 + hi - VW, inv_t, mask, has_mask));
+    }
+    return hmax(m);
+}
+
+// Sum of exp(v - m) over [lo, hi); when store, each exp is also written to y (the output) for the scale pass.
+inline float range_sum(int op, __global const float* x, gfloat* y, size_t k0, int lo, int hi, float inv_t,
+                       __global const uchar* mask, int has_mask, float m, int store) {
+    int n = hi - lo;
+    if (n < VW) {
+        float s = 0.0f;
+        for (int j = lo; j < hi; j++) {
+            float e = exp_shifted1(op, op_value(op, x[k0 + j], inv_t, mask, has_mask, k0 + j), m);
+            if (store) {
+                y[k0 + j] = e;
+            }
+            s += e;
+        }
+        return s;
+    }
+    floatV total = (floatV) 0.0f;
+    int j = lo;
+    while (j + VW <= hi) {
+        floatV block = (floatV) 0.0f;
+        int end = min(hi - VW, j + SUM_BLOCK - VW);
+        for (; j <= end; j += VW) {
+            floatV e = exp_shifted(op, load_values(op, x, k0 + j, inv_t, mask, has_mask), m);
+            if (store) {
+                vstoreV(e, 0, y + k0 + j);
+            }
+            block += e;
+        }
+        total += block;
+    }
+    if (j < hi) {
+        int start = hi - VW;
+        floatV e = exp_shifted(op, load_values(op, x, k0 + start, inv_t, mask, has_mask), m);
+        if (store) {
+            vstoreV(e, 0, y + k0 + start);
+        }
+        // Lanes before j were already counted.
+        total += select((floatV) 0.0f, e, lanes() >= (intV) (j - start));
+    }
+    return hsum(total);
+}
+
+// Final pass over [lo, hi). When scale_stored, y already holds exp(v - m) from range_sum (softmax and masked).
+inline void range_write(int op, __global const float* x, gfloat* y, size_t k0, int lo, int hi, float inv_t,
+                        __global const uchar* mask, int has_mask, float m, float s, int scale_stored) {
+    // A masked row with nothing kept has s == 0 and every stored exp 0: it must stay 0, not 0 * inf.
+    float inv_s = (op == OP_MASKED_SOFTMAX && s == 0.0f) ? 0.0f : 1.0f / s;
+    float log_s = log(s);
+    int n = hi - lo;
+    if (n < VW) {
+        for (int j = lo; j < hi; j++) {
+            float v = op_value(op, x[k0 + j], inv_t, mask, has_mask, k0 + j);
+            float r = op == OP_LOG_SOFTMAX ? v - m - log_s
+                    : scale_stored ? y[k0 + j] * inv_s : exp_shifted1(op, v, m) * inv_s;
+            // Dropped elements stay 0 even when a kept NaN or +Inf made the sum NaN.
+            y[k0 + j] = (op == OP_MASKED_SOFTMAX && v == -INFINITY) ? 0.0f : r;
+        }
+        return;
+    }
+    int j = lo;
+    for (; j + VW <= hi; j += VW) {
+        floatV r;
+        if (op == OP_LOG_SOFTMAX) {
+            r = load_values(op, x, k0 + j, inv_t, mask, has_mask) - m - log_s;
+        } else if (op == OP_MASKED_SOFTMAX) {
+            // Dropped elements stay 0 even when a kept NaN or +Inf made the sum NaN.
+            floatV v = load_values(op, x, k0 + j, inv_t, mask, has_mask);
+            r = (scale_stored ? vloadV(0, y + k0 + j) : exp_shifted(op, v, m)) * inv_s;
+            r = select(r, (floatV) 0.0f, v == (floatV) (-INFINITY));
+        } else if (scale_stored) {
+            r = vloadV(0, y + k0 + j) * inv_s;
+        } else {
+            r = exp_shifted(op, load_values(op, x, k0 + j, inv_t, mask, has_mask), m) * inv_s;
+        }
+        vstoreV(r, 0, y + k0 + j);
+    }
+    if (j < hi) {
+        // Recomputed from x: the overlapping lanes must not be scaled twice.
+        int start = hi - VW;
+        floatV v = load_values(op, x, k0 + start, inv_t, mask, has_mask);
+        floatV r = op == OP_LOG_SOFTMAX ? v - m - log_s : exp_shifted(op, v, m) * inv_s;
+        if (op == OP_MASKED_SOFTMAX) {
+            r = select(r, (floatV) 0.0f, v == (floatV) (-INFINITY));
+        }
+        vstoreV(r, 0, y + k0 + start);
+    }
+}
+
+inline void item_row(__global const float* x, gfloat* y, int rows, int cols, int op, float inv_t,
+                     __global const uchar* mask, int has_mask) {
+    int row = get_global_id(0);
+    if (row >= rows) {
+        return;
+    }
+    int n = ROW_COLS(cols);
+    size_t k0 = (size_t) row * n;
+    float m = range_max(op, x, k0, 0, n, inv_t, mask, has_mask);
+    int store = op != OP_LOG_SOFTMAX;
+    float s = range_sum(op, x, y, k0, 0, n, inv_t, mask, has_mask, m, store);
+    range_write(op, x, y, k0, 0, n, inv_t, mask, has_mask, m, s, store);
+}
+
+// Split rows, step 1: work-item (row, chunk) writes the (max, sum) of its chunk of chunk_len columns.
+inline void item_partial(__global const float* x, __global float2* partial, int rows, int cols, int op,
+                         float inv_t, __global const uchar* mask, int has_mask, int chunks, int chunk_len) {
+    int g = get_global_id(0);
+    if (g >= rows * chunks) {
+        return;
+    }
+    int row = g / chunks;
+    int lo = (g % chunks) * chunk_len;
+    int hi = min(cols, lo + chunk_len);
+    size_t k0 = (size_t) row * cols;
+    // Summed as the masked op (which skips -Inf terms) so that an all -Inf chunk gives (-Inf, 0) and merges to
+    // nothing, while a NaN still poisons the sum.
+    int pmask = op == OP_MASKED_SOFTMAX && has_mask;
+    float m = range_max(OP_MASKED_SOFTMAX, x, k0, lo, hi, inv_t, mask, pmask);
+    float s = range_sum(OP_MASKED_SOFTMAX, x, 0, k0, lo, hi, inv_t, mask, pmask, m, 0);
+    partial[g] = (float2) (m, s);
+}
+
+// Split rows, step 2: work-item (row, chunk) merges the row's partials and writes its chunk.
+inline void item_finish(__global const float* x, gfloat* y, __global const float2* partial, int rows, int cols,
+                        int op, float inv_t, __global const uchar* mask, int has_mask, int chunks, int chunk_len) {
+    int g = get_global_id(0);
+    if (g >= rows * chunks) {
+        return;
+    }
+    int row = g / chunks;
+    int lo = (g % chunks) * chunk_len;
+    int hi = min(cols, lo + chunk_len);
+    md_t r = { -INFINITY, 0.0f };
+    for (int k = 0; k < chunks; k++) {
+        float2 p = partial[row * chunks + k];
+        md_t q = { p.x, p.y };
+        r = md_merge(r, q);
+    }
+    size_t k0 = (size_t) row * cols;
+    range_write(op, x, y, k0, lo, hi, inv_t, mask, has_mask, r.m, r.d, 0);
+}
+
+// One kernel per op, so that the op is a constant and its branches vanish from the inner loops. The op argument
+// is kept (and ignored) so that every forward kernel takes the same arguments.
+#define ITEM_KERNELS(SUFFIX, OP) \
+__kernel void softmax_item##SUFFIX(__global const float* x, gfloat* y, int rows, int cols, int op, float inv_t, \
+                                   __global const uchar* mask, int has_mask) { \
+    item_row(x, y, rows, cols, OP, inv_t, mask, has_mask); \
+} \
+__kernel void softmax_item_partial##SUFFIX(__global const float* x, __global float2* partial, int rows, int cols, \
+                                           int op, float inv_t, __global const uchar* mask, int has_mask, \
+                                           int chunks, int chunk_len) { \
+    item_partial(x, partial, rows, cols, OP, inv_t, mask, has_mask, chunks, chunk_len); \
+} \
+__kernel void softmax_item_finish##SUFFIX(__global const float* x, gfloat* y, __global const float2* partial, \
+                                          int rows, int cols, int op, float inv_t, __global const uchar* mask, \
+                                          int has_mask, int chunks, int chunk_len) { \
+    item_finish(x, y, partial, rows, cols, OP, inv_t, mask, has_mask, chunks, chunk_len); \
+}
+
+ITEM_KERNELS(_softmax, OP_SOFTMAX)
+ITEM_KERNELS(_log_softmax, OP_LOG_SOFTMAX)
+ITEM_KERNELS(_masked_softmax, OP_MASKED_SOFTMAX)

@@ -1,0 +1,118 @@
+package io.softmaxcl.internal.opencl;
+
+import io.softmaxcl.Backend;
+import io.softmaxcl.BackendUnavailableException;
+import io.softmaxcl.internal.ComputeBackend;
+import io.softmaxcl.internal.RowOp;
+import io.softmaxcl.internal.cpu.CpuBackends;
+
+/**
+ * What {@link Backend#AUTO} gets when it picks OpenCL: the device backend until its first failure (allocation,
+ * launch, transfer), then the CPU backend for good. The failing call finishes on the CPU from the first row the
+ * device had not completed, so the caller always gets a whole, correct result; the reason is logged once.
+ */
+final class AutoFallbackBackend implements ComputeBackend {
+
+    private final OpenClBackend device;
+    private final int threads;
+    private volatile ComputeBackend cpu;
+
+    AutoFallbackBackend(OpenClBackend device, int threads) {
+        this.device = device;
+        this.threads = threads;
+    }
+
+    OpenClBackend deviceForTests() {
+        return device;
+    }
+
+    @Override
+    public Backend kind() {
+        return cpu == null ? Backend.OPENCL : cpu.kind();
+    }
+
+    @Override
+    public String device() {
+        return cpu == null ? device.device() : cpu.device();
+    }
+
+    @Override
+    public void forward(RowOp op, float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
+                        float invTemperature, byte[] mask, int maskOffset) {
+        int from = 0;
+        if (cpu == null) {
+            int[] done = {0};
+            try {
+                device.forward(op, in, inOffset, out, outOffset, rows, cols, invTemperature, mask, maskOffset, done);
+                return;
+            } catch (BackendUnavailableException e) {
+                from = done[0];
+                switchToCpu(e);
+            }
+        }
+        long skip = (long) from * cols;
+        cpu.forward(op, in, (int) (inOffset + skip), out, (int) (outOffset + skip), rows - from, cols, invTemperature,
+                mask, mask == null ? maskOffset : (int) (maskOffset + skip));
+    }
+
+    @Override
+    public void backward(RowOp op, float[] y, int yOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                         int rows, int cols) {
+        int from = 0;
+        if (cpu == null) {
+            int[] done = {0};
+            try {
+                device.backward(op, y, yOffset, dy, dyOffset, dx, dxOffset, rows, cols, done);
+                return;
+            } catch (BackendUnavailableException e) {
+                from = done[0];
+                switchToCpu(e);
+            }
+        }
+        int skip = from * cols;
+        cpu.backward(op, y, yOffset + skip, dy, dyOffset + skip, dx, dxOffset + skip, rows - from, cols);
+    }
+
+    @Override
+    public void crossEntropy(float[] logits, int offset, int rows, int cols, int[] targets, int targetOffset,
+                             int ignoreIndex, float labelSmoothing, float[] rowLoss, float gradScale) {
+        int from = 0;
+        if (cpu == null) {
+            int[] done = {0};
+            try {
+                device.crossEntropy(logits, offset, rows, cols, targets, targetOffset, ignoreIndex, labelSmoothing,
+                        rowLoss, gradScale, done);
+                return;
+            } catch (BackendUnavailableException e) {
+                from = done[0];
+                switchToCpu(e);
+            }
+        }
+        if (from == 0) {
+            cpu.crossEntropy(logits, offset, rows, cols, targets, targetOffset, ignoreIndex, labelSmoothing, rowLoss,
+                    gradScale);
+            return;
+        }
+        float[] rest = new float[rows - from];
+        cpu.crossEntropy(logits, offset + from * cols, rows - from, cols, targets, targetOffset + from, ignoreIndex,
+                labelSmoothing, rest, gradScale);
+        System.arraycopy(rest, 0, rowLoss, from, rest.length);
+    }
+
+    private synchronized void switchToCpu(BackendUnavailableException e) {
+        if (cpu == null) {
+            OpenClBackends.logOnce("auto backend: OpenCL failed on " + device.device() + " (" + e.getMessage()
+                    + "); continuing on the CPU backend");
+            cpu = CpuBackends.create(threads);
+            device.close();
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        device.close();
+        if (cpu != null) {
+            cpu.close();
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package io.softmaxcl.internal.opencl;
+
+import java.util.Locale;
+
+/**
+ * Which forward kernel runs a {@code rows × cols} batch on a device, and how it is launched. The rule (static,
+ * from the shape and the device's properties; {@value #VARIANT_PROPERTY} forces one variant):
+ * <ul>
+ *   <li>CPU devices (PoCL and the like run a work-group as loops on one thread and vectorize only what the code
+ *       spells out): {@link Variant#ROW_PER_ITEM} — one work-item per row with {@code float16} vectors, local size
+ *       up to 16 so that every compute unit gets work; when there are fewer rows than twice the compute units and
+ *       the rows are long ({@code cols ≥} {@value #SPLIT_MIN_COLS}), {@link Variant#ROW_SPLIT_ITEMS} — each row cut
+ *       into chunks of at least {@value #MIN_CHUNK} columns, partial (max, sum) merged with the online rule.</li>
+ *   <li>Other devices (GPUs): {@code cols ≤ 1024} → {@link Variant#ROWS_PER_GROUP} (a team of up to 32 work-items
+ *       per row, several rows per work-group); fewer rows than the compute units and rows longer than
+ *       16 × the work-group size → {@link Variant#ROW_SPLIT_GROUPS}; otherwise {@link Variant#ROW_PER_GROUP}
+ *       (float4 loads, online max and sum in one read, the row cached in local memory when it fits).</li>
+ * </ul>
+ * Every variant is correct for every shape; the rule only picks the fastest.
+ *
+ * @param variant the kernel family member
+ * @param local   work-group size of the launch
+ * @param segments pieces each row is split into (1 unless split)
+ * @param segmentLength columns per piece (a multiple of 4)
+ * @param team    work-items per row for {@link Variant#ROWS_PER_GROUP}
+ */
+record KernelPlan(Variant variant, int local, int segments, int segmentLength, int team) {
+
+    /** System property forcing one variant for every shape (tests and experiments), e.g. {@code ROW_PER_GROUP}. */
+    static final String VARIANT_PROPERTY = "softmaxcl.opencl.variant";
+    static final int SPLIT_MIN_COLS = 16384;
+    static final int MIN_CHUNK = 4096;
+
+    enum Variant {
+        /** One work-item per row, wide vectors (CPU devices). */
+        ROW_PER_ITEM,
+        /** One work-item per chunk of a row, then an online merge (CPU devices, few long rows). */
+        ROW_SPLIT_ITEMS,
+        /** A team of work-items per row, several rows per work-group (short rows). */
+        ROWS_PER_GROUP,
+        /** One work-group per row (vocabulary rows). */
+        ROW_PER_GROUP,
+        /** Each row split across work-groups, then an online merge (a few huge rows). */
+        ROW_SPLIT_GROUPS;
+
+        static Variant parse(String s) {
+            return s == null || s.isBlank() ? null : valueOf(s.trim().toUpperCase(Locale.ROOT));
+        }
+    }
+
+    /** What a plan needs to know about the device. */
+    record Device(boolean cpu, int computeUnits, int groupSize) {
+    }
+
+    static KernelPlan choose(Device d, int rows, int cols, Variant forced) {
+        int cu = Math.max(1, d.computeUnits());
+        Variant v = forced;
+        if (v == null) {
+            if (d.cpu()) {
+                v = rows < 2 * cu && cols >= SPLIT_MIN_COLS ? Variant.ROW_SPLIT_ITEMS : Variant.ROW_PER_ITEM;
+            } else if (cols <= 1024) {
+                v = Variant.ROWS_PER_GROUP;
+            } else if (rows < cu && cols > 16 * d.groupSize()) {
+                v = Variant.ROW_SPLIT_GROUPS;
+            } else {
+                v = Variant.ROW_PER_GROUP;
+            }
+        }
+        return switch (v) {
+            case ROW_PER_ITEM -> new KernelPlan(v, clamp(rows / (2 * cu), 1, 16), 1, cols, 1);
+            case ROW_SPLIT_ITEMS -> {
+                // About 32 chunks per compute unit in all, each at least MIN_CHUNK columns.
+                int chunks = clamp(ceilDiv(32 * cu, rows), 1, Math.max(1, cols / MIN_CHUNK));
+                int len = roundUp(ceilDiv(cols, chunks), 16);
+                yield new KernelPlan(v, clamp(rows * ceilDiv(cols, len) / (2 * cu), 1, 16), ceilDiv(cols, len), len, 1);
+            }
+            case ROWS_PER_GROUP -> new KernelPlan(v, d.groupSize(), 1, cols,
+                    Math.min(Math.min(32, d.groupSize()), Integer.highestOneBit(Math.max(1, cols / 4) * 2 - 1)));
+            case ROW_PER_GROUP -> new KernelPlan(v, d.groupSize(), 1, cols, 1);
+            case ROW_SPLIT_GROUPS -> {
+                int segs = clamp(ceilDiv(4 * cu, rows), 1, Math.max(1, cols / (4 * d.groupSize())));
+                int len = roundUp(ceilDiv(cols, segs), 4);
+                yield new KernelPlan(v, d.groupSize(), ceilDiv(cols, len), len, 1);
+            }
+        };
+    }
+
+    private static int clamp(int v, int lo, int hi) {
+        return Math.max(lo, Math.min(hi, v));
+    }
+
+    static int ceilDiv(int a, int b) {
+        return (int) (((long) a + b - 1) / b);
+    }
+
+    private static int roundUp(int a, int m) {
+        return ceilDiv(a, m) * m;
+    }
+}

@@ -1,0 +1,41 @@
+package io.softmaxcl.internal.opencl;
+
+import io.softmaxcl.BackendUnavailableException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+
+/** Loads the {@code kernels/*.cl} files, packaged on the class path under {@code io/softmaxcl/kernels/}. */
+final class KernelSources {
+
+    /** Every family, prepended by {@code common.cl}; one program per engine holds them all. */
+    static final String[] FAMILIES = {"softmax_item.cl", "softmax_group.cl", "softmax_team.cl", "backward.cl",
+            "cross_entropy.cl"};
+
+    private KernelSources() {
+    }
+
+    static String program() {
+        StringBuilder sb = new StringBuilder(load("common.cl"));
+        for (String f : FAMILIES) {
+            sb.append("\n// ---- ").append(f).append(" ----\n").append(load(f));
+        }
+        if (OpenClFaults.brokenSource) {
+            sb.append("\nthis is not OpenCL C (injected fault);\n");
+        }
+        return sb.toString();
+    }
+
+    static String load(String name) {
+        String path = "/io/softmaxcl/kernels/" + name;
+        try (InputStream in = KernelSources.class.getResourceAsStream(path)) {
+            if (in == null) {
+                throw new BackendUnavailableException("kernel source " + path + " is missing from the class path");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new BackendUnavailableException("cannot read kernel source " + path + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,471 @@
+package io.softmaxcl.internal.opencl;
+
+import io.softmaxcl.Backend;
+import io.softmaxcl.BackendUnavailableException;
+import io.softmaxcl.internal.ComputeBackend;
+import io.softmaxcl.internal.DeviceBenchmark;
+import io.softmaxcl.internal.RowOp;
+import org.jocl.CL;
+import org.jocl.Pointer;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_kernel;
+import org.jocl.cl_mem;
+import org.jocl.cl_program;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Softmax and its relatives on one OpenCL device: one context, queue and program per backend (the program built
+ * once, at open), device buffers reused across calls and grown when needed, batches larger than the device
+ * allows processed in row chunks. Calls are serialised by one lock (kernel arguments are per kernel object and
+ * {@code clSetKernelArg} is not thread-safe). Every failure throws {@link BackendUnavailableException}.
+ */
+final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
+
+    /** System property with extra build options appended to the defaults (experiments, e.g. {@code -DUNALIGNED_PTR=0}). */
+    static final String BUILD_OPTIONS_PROPERTY = "softmaxcl.opencl.buildOptions";
+
+    /** System property capping the device memory one call may use, in bytes (larger batches go in row chunks). */
+    static final String MAX_BYTES_PROPERTY = "softmaxcl.opencl.maxBytes";
+
+    private static final String[] KERNELS = {"softmax_item_softmax", "softmax_item_partial_softmax",
+            "softmax_item_finish_softmax", "softmax_item_log_softmax", "softmax_item_partial_log_softmax",
+            "softmax_item_finish_log_softmax", "softmax_item_masked_softmax", "softmax_item_partial_masked_softmax",
+            "softmax_item_finish_masked_softmax", "softmax_group", "softmax_group_partial", "softmax_group_finish",
+            "softmax_team", "softmax_backward", "cross_entropy"};
+
+    private final ClDevice device;
+    private final KernelPlan.Device planDevice;
+    private final int groupSize;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Map<String, cl_kernel> kernels = new HashMap<>();
+    private cl_context context;
+    private cl_command_queue queue;
+    private cl_program program;
+    private DeviceBuffer bufA;
+    private DeviceBuffer bufB;
+    private DeviceBuffer bufC;
+    private DeviceBuffer bufMask;
+    private DeviceBuffer bufPartial;
+    private long budgetBytes;
+    private volatile KernelPlan.Variant forced;
+    private boolean closed;
+
+    OpenClBackend(ClDevice device) {
+        this.device = device;
+        OpenClDeviceInfo info = device.info();
+        long maxWg = Math.max(1, info.maxWorkGroupSize());
+        // CPU devices run a work-group as a loop; a small group keeps the group variants' barriers cheap there.
+        this.groupSize = (int) Math.min(device.isCpu() ? 64 : 256, Long.highestOneBit(maxWg));
+        this.planDevice = new KernelPlan.Device(device.isCpu(), info.computeUnits(), groupSize);
+        this.forced = KernelPlan.Variant.parse(System.getProperty(KernelPlan.VARIANT_PROPERTY));
+        long global = info.globalMemBytes() > 0 ? info.globalMemBytes() / 2 : Long.MAX_VALUE;
+        Long cap = Long.getLong(MAX_BYTES_PROPERTY);
+        this.budgetBytes = cap != null ? Math.min(cap, global) : global;
+        try {
+            context = Cl.createContext(device.id());
+            queue = Cl.createQueue(context, device.id());
+            program = Cl.buildProgram(context, device.id(), KernelSources.program(), buildOptions(),
+                    device.info().name());
+            for (String k : KERNELS) {
+                kernels.put(k, Cl.createKernel(program, k));
+            }
+            long maxAlloc = info.maxAllocBytes();
+            bufA = new DeviceBuffer(context, maxAlloc);
+            bufB = new DeviceBuffer(context, maxAlloc);
+            bufC = new DeviceBuffer(context, maxAlloc);
+            bufMask = new DeviceBuffer(context, maxAlloc);
+            bufPartial = new DeviceBuffer(context, maxAlloc);
+        } catch (RuntimeException e) {
+            releaseAll();
+            throw e;
+        }
+    }
+
+    private String buildOptions() {
+        long local = device.info().localMemBytes();
+        // Cache rows in local memory on GPUs when at least 16 KiB is left after the reduction arrays.
+        long cacheFloats = device.isCpu() ? 0 : Math.min(8192, (local - 2L * groupSize * 4 - 1024) / 4);
+        if (cacheFloats < 4096) {
+            cacheFloats = 0;
+        }
+        // -w: compilers' warnings would otherwise reach stderr on some drivers (PoCL prints "N warnings generated").
+        return "-w -DWG=" + groupSize + " -DVW=16 -DCACHE_FLOATS=" + cacheFloats + " "
+                + System.getProperty(BUILD_OPTIONS_PROPERTY, "");
+    }
+
+    @Override
+    public Backend kind() {
+        return Backend.OPENCL;
+    }
+
+    @Override
+    public String device() {
+        return "OpenCL " + device.describe();
+    }
+
+    int groupSize() {
+        return groupSize;
+    }
+
+    /** Forces one forward variant for every shape (null = the plan's rule); for tests. */
+    void forceVariant(KernelPlan.Variant variant) {
+        this.forced = variant;
+    }
+
+    /** Caps the device memory one call may use; for tests of the chunked path. */
+    void setBudgetBytes(long bytes) {
+        this.budgetBytes = bytes;
+    }
+
+    KernelPlan plan(int rows, int cols) {
+        return KernelPlan.choose(planDevice, rows, cols, forced);
+    }
+
+    // ---- ComputeBackend ----------------------------------------------------------------------------------------
+
+    @Override
+    public void forward(RowOp op, float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
+                        float invTemperature, byte[] mask, int maskOffset) {
+        forward(op, in, inOffset, out, outOffset, rows, cols, invTemperature, mask, maskOffset, null);
+    }
+
+    /** As {@link #forward}, recording in {@code done[0]} how many leading rows are complete in {@code out}. */
+    void forward(RowOp op, float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
+                 float invTemperature, byte[] mask, int maskOffset, int[] done) {
+        boolean hasMask = op == RowOp.MASKED_SOFTMAX && mask != null;
+        lock.lock();
+        try {
+            ensureOpen();
+            long rowBytes = cols * 8L + (hasMask ? cols : 0) + 64;
+            int chunk = chunkRows(rows, cols, rowBytes);
+            // One plan for every chunk, so that a chunked batch gives bit-for-bit the result of one piece.
+            KernelPlan plan = plan(rows, cols);
+            for (int r0 = 0; r0 < rows; r0 += chunk) {
+                int k = Math.min(chunk, rows - r0);
+                long n = (long) k * cols;
+                cl_mem x = bufA.ensure(n * 4);
+                cl_mem y = bufB.ensure(n * 4);
+                cl_mem m = bufMask.ensure(hasMask ? n : 1);
+                Cl.write(queue, x, Pointer.to(in).withByteOffset(4L * (inOffset + (long) r0 * cols)), n * 4);
+                if (hasMask) {
+                    Cl.write(queue, m, Pointer.to(mask).withByteOffset(maskOffset + (long) r0 * cols), n);
+                }
+                launchForward(op, plan, x, y, m, hasMask, k, cols, invTemperature);
+                Cl.read(queue, y, Pointer.to(out).withByteOffset(4L * (outOffset + (long) r0 * cols)), n * 4);
+                if (done != null) {
+                    done[0] = r0 + k;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void backward(RowOp op, float[] y, int yOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                         int rows, int cols) {
+        backward(op, y, yOffset, dy, dyOffset, dx, dxOffset, rows, cols, null);
+    }
+
+    void backward(RowOp op, float[] y, int yOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
+                  int rows, int cols, int[] done) {
+        lock.lock();
+        try {
+            ensureOpen();
+            int chunk = chunkRows(rows, cols, cols * 12L);
+            cl_kernel kernel = kernels.get("softmax_backward");
+            for (int r0 = 0; r0 < rows; r0 += chunk) {
+                int k = Math.min(chunk, rows - r0);
+                long n = (long) k * cols;
+                cl_mem by = bufA.ensure(n * 4);
+                cl_mem bdy = bufC.ensure(n * 4);
+                cl_mem bdx = bufB.ensure(n * 4);
+                Cl.write(queue, by, Pointer.to(y).withByteOffset(4L * (yOffset + (long) r0 * cols)), n * 4);
+                Cl.write(queue, bdy, Pointer.to(dy).withByteOffset(4L * (dyOffset + (long) r0 * cols)), n * 4);
+                Cl.argMem(kernel, 0, by);
+                Cl.argMem(kernel, 1, bdy);
+                Cl.argMem(kernel, 2, bdx);
+                Cl.argInt(kernel, 3, k);
+                Cl.argInt(kernel, 4, cols);
+                Cl.argInt(kernel, 5, opCode(op));
+                Cl.enqueue(queue, kernel, (long) k * groupSize, groupSize, "softmax_backward");
+                Cl.read(queue, bdx, Pointer.to(dx).withByteOffset(4L * (dxOffset + (long) r0 * cols)), n * 4);
+                if (done != null) {
+                    done[0] = r0 + k;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void crossEntropy(float[] logits, int offset, int rows, int cols, int[] targets, int targetOffset,
+                             int ignoreIndex, float labelSmoothing, float[] rowLoss, float gradScale) {
+        crossEntropy(logits, offset, rows, cols, targets, targetOffset, ignoreIndex, labelSmoothing, rowLoss,
+                gradScale, null);
+    }
+
+    void crossEntropy(float[] logits, int offset, int rows, int cols, int[] targets, int targetOffset,
+                      int ignoreIndex, float labelSmoothing, float[] rowLoss, float gradScale, int[] done) {
+        boolean grad = !Float.isNaN(gradScale);
+        lock.lock();
+        try {
+            ensureOpen();
+            int chunk = chunkRows(rows, cols, cols * 4L + 8);
+            cl_kernel kernel = kernels.get("cross_entropy");
+            for (int r0 = 0; r0 < rows; r0 += chunk) {
+                int k = Math.min(chunk, rows - r0);
+                long n = (long) k * cols;
+                cl_mem x = bufA.ensure(n * 4);
+                cl_mem t = bufB.ensure(k * 4L);
+                cl_mem loss = bufC.ensure(k * 4L);
+                Cl.write(queue, x, Pointer.to(logits).withByteOffset(4L * (offset + (long) r0 * cols)), n * 4);
+                Cl.write(queue, t, Pointer.to(targets).withByteOffset(4L * (targetOffset + r0)), k * 4L);
+                Cl.argMem(kernel, 0, x);
+                Cl.argMem(kernel, 1, t);
+                Cl.argMem(kernel, 2, loss);
+                Cl.argInt(kernel, 3, k);
+                Cl.argInt(kernel, 4, cols);
+                Cl.argInt(kernel, 5, ignoreIndex);
+                Cl.argFloat(kernel, 6, labelSmoothing);
+                Cl.argFloat(kernel, 7, gradScale);
+                Cl.enqueue(queue, kernel, (long) k * groupSize, groupSize, "cross_entropy");
+                // Losses land in a staging array so that a failed gradient read leaves rowLoss and logits as a
+                // consistent "not done" pair for this chunk.
+                float[] stage = new float[k];
+                Cl.read(queue, loss, Pointer.to(stage), k * 4L);
+                if (grad) {
+                    Cl.read(queue, x, Pointer.to(logits).withByteOffset(4L * (offset + (long) r0 * cols)), n * 4);
+                }
+                System.arraycopy(stage, 0, rowLoss, r0, k);
+                if (done != null) {
+                    done[0] = r0 + k;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- DeviceBenchmark ---------------------------------------------------------------------------------------
+
+    @Override
+    public long[] kernelTimes(RowOp op, int rows, int cols, int warmup, int reps) {
+        lock.lock();
+        try {
+            ensureOpen();
+            long n = (long) rows * cols;
+            cl_mem x = bufA.ensure(n * 4);
+            cl_mem y = bufB.ensure(n * 4);
+            boolean hasMask = op == RowOp.MASKED_SOFTMAX;
+            cl_mem m = bufMask.ensure(hasMask ? n : 1);
+            fillRandom(x, n);
+            if (hasMask) {
+                byte[] ones = new byte[(int) Math.min(n, 1 << 24)];
+                java.util.Arrays.fill(ones, (byte) 1);
+                for (long off = 0; off < n; off += ones.length) {
+                    long len = Math.min(ones.length, n - off);
+                    Cl.check(CL.clEnqueueWriteBuffer(queue, m, CL.CL_TRUE, off, len, Pointer.to(ones), 0, null,
+                            null), "clEnqueueWriteBuffer");
+                }
+            }
+            KernelPlan plan = plan(rows, cols);
+            long[] times = new long[reps];
+            for (int i = -warmup; i < reps; i++) {
+                long t0 = System.nanoTime();
+                launchForward(op, plan, x, y, m, hasMask, rows, cols, 1f);
+                Cl.finish(queue);
+                long t = System.nanoTime() - t0;
+                if (i >= 0) {
+                    times[i] = t;
+                }
+            }
+            return times;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public long[] copyTimes(long bytes, int warmup, int reps) {
+        lock.lock();
+        try {
+            ensureOpen();
+            cl_mem src = bufA.ensure(bytes);
+            cl_mem dst = bufB.ensure(bytes);
+            long[] times = new long[reps];
+            for (int i = -warmup; i < reps; i++) {
+                long t0 = System.nanoTime();
+                Cl.check(CL.clEnqueueCopyBuffer(queue, src, dst, 0, 0, bytes, 0, null, null), "clEnqueueCopyBuffer");
+                Cl.finish(queue);
+                long t = System.nanoTime() - t0;
+                if (i >= 0) {
+                    times[i] = t;
+                }
+            }
+            return times;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The plan {@code bench} would run for a shape, e.g. {@code ROW_PER_ITEM local=16}. */
+    String describePlan(int rows, int cols) {
+        KernelPlan p = plan(rows, cols);
+        return p.variant() + " local=" + p.local() + (p.segments() > 1 ? " segments=" + p.segments() : "")
+                + (p.team() > 1 ? " team=" + p.team() : "");
+    }
+
+    private void fillRandom(cl_mem x, long n) {
+        SplittableRandom rnd = new SplittableRandom(42);
+        float[] block = new float[(int) Math.min(n, 1 << 22)];
+        for (int i = 0; i < block.length; i++) {
+            block[i] = (float) (rnd.nextDouble() * 8 - 4);
+        }
+        for (long off = 0; off < n; off += block.length) {
+            long len = Math.min(block.length, n - off);
+            Cl.check(CL.clEnqueueWriteBuffer(queue, x, CL.CL_TRUE, off * 4, len * 4, Pointer.to(block), 0, null,
+                    null), "clEnqueueWriteBuffer");
+        }
+    }
+
+    // ---- launching ---------------------------------------------------------------------------------------------
+
+    private void launchForward(RowOp op, KernelPlan plan, cl_mem x, cl_mem y, cl_mem mask, boolean hasMask,
+                               int rows, int cols, float invT) {
+        int code = opCode(op);
+        switch (plan.variant()) {
+            case ROW_PER_ITEM -> {
+                cl_kernel k = kernels.get("softmax_item" + opSuffix(op));
+                setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
+                Cl.enqueue(queue, k, roundUp(rows, plan.local()), plan.local(), "softmax_item");
+            }
+            case ROWS_PER_GROUP -> {
+                cl_kernel k = kernels.get("softmax_team");
+                setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
+                Cl.argInt(k, 8, plan.team());
+                int rowsPerGroup = groupSize / plan.team();
+                Cl.enqueue(queue, k, (long) KernelPlan.ceilDiv(rows, rowsPerGroup) * groupSize, groupSize,
+                        "softmax_team");
+            }
+            case ROW_PER_GROUP -> {
+                cl_kernel k = kernels.get("softmax_group");
+                setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
+                Cl.enqueue(queue, k, (long) rows * groupSize, groupSize, "softmax_group");
+            }
+            case ROW_SPLIT_ITEMS, ROW_SPLIT_GROUPS -> {
+                boolean items = plan.variant() == KernelPlan.Variant.ROW_SPLIT_ITEMS;
+                String prefix = items ? "softmax_item" : "softmax_group";
+                String suffix = items ? opSuffix(op) : "";
+                long pieces = (long) rows * plan.segments();
+                cl_mem partial = bufPartial.ensure(pieces * 8);
+                long global = items ? roundUp(pieces, plan.local()) : pieces * groupSize;
+                long local = items ? plan.local() : groupSize;
+                cl_kernel p = kernels.get(prefix + "_partial" + suffix);
+                setForwardArgs(p, x, partial, rows, cols, code, invT, mask, hasMask);
+                Cl.argInt(p, 8, plan.segments());
+                Cl.argInt(p, 9, plan.segmentLength());
+                Cl.enqueue(queue, p, global, local, prefix + "_partial");
+                cl_kernel f = kernels.get(prefix + "_finish" + suffix);
+                Cl.argMem(f, 0, x);
+                Cl.argMem(f, 1, y);
+                Cl.argMem(f, 2, partial);
+                Cl.argInt(f, 3, rows);
+                Cl.argInt(f, 4, cols);
+                Cl.argInt(f, 5, code);
+                Cl.argFloat(f, 6, invT);
+                Cl.argMem(f, 7, mask);
+                Cl.argInt(f, 8, hasMask ? 1 : 0);
+                Cl.argInt(f, 9, plan.segments());
+                Cl.argInt(f, 10, plan.segmentLength());
+                Cl.enqueue(queue, f, global, local, prefix + "_finish");
+            }
+        }
+    }
+
+    private static void setForwardArgs(cl_kernel k, cl_mem x, cl_mem y, int rows, int cols, int op, float invT,
+                                       cl_mem mask, boolean hasMask) {
+        Cl.argMem(k, 0, x);
+        Cl.argMem(k, 1, y);
+        Cl.argInt(k, 2, rows);
+        Cl.argInt(k, 3, cols);
+        Cl.argInt(k, 4, op);
+        Cl.argFloat(k, 5, invT);
+        Cl.argMem(k, 6, mask);
+        Cl.argInt(k, 7, hasMask ? 1 : 0);
+    }
+
+    /** The work-item family has one kernel per op (the op a compile-time constant there). */
+    private static String opSuffix(RowOp op) {
+        return "_" + op.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static int opCode(RowOp op) {
+        return switch (op) {
+            case SOFTMAX -> 0;
+            case LOG_SOFTMAX -> 1;
+            case MASKED_SOFTMAX -> 2;
+        };
+    }
+
+    private static long roundUp(long a, long m) {
+        return (a + m - 1) / m * m;
+    }
+
+    /** Rows per chunk so that one chunk's buffers fit the memory budget and the largest allocation. */
+    private int chunkRows(int rows, int cols, long bytesPerRow) {
+        long maxAlloc = device.info().maxAllocBytes() > 0 ? device.info().maxAllocBytes() : Long.MAX_VALUE;
+        long byBudget = budgetBytes / bytesPerRow;
+        long byAlloc = maxAlloc / (cols * 4L);
+        long chunk = Math.min(rows, Math.min(byBudget, byAlloc));
+        if (chunk < 1) {
+            throw new BackendUnavailableException("a row of " + cols + " columns needs " + bytesPerRow
+                    + " bytes of device memory, more than the OpenCL budget (" + budgetBytes + " bytes, largest "
+                    + "allocation " + maxAlloc + ") on " + device.info().name());
+        }
+        return (int) chunk;
+    }
+
+    // ---- lifecycle ---------------------------------------------------------------------------------------------
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("this OpenCL backend is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (!closed) {
+                closed = true;
+                releaseAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void releaseAll() {
+        for (DeviceBuffer b : new DeviceBuffer[] {bufA, bufB, bufC, bufMask, bufPartial}) {
+            if (b != null) {
+                b.release();
+            }
+        }
+        kernels.values().forEach(Cl::release);
+        kernels.clear();
+        Cl.release(program);
+        Cl.release(queue);
+        Cl.release(context);
+        program = null;
+        queue = null;
+        context = null;
+    }
+}

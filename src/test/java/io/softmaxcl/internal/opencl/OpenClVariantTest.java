@@ -1,0 +1,103 @@
+package io.softmaxcl.internal.opencl;
+
+import io.softmaxcl.Reference;
+import io.softmaxcl.internal.RowOp;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.List;
+
+/**
+ * Every forward kernel variant, forced, on the shapes at its boundaries (vector width, work-group size, sum
+ * blocks, split segments) and on the special values, against the float64 reference.
+ */
+class OpenClVariantTest {
+
+    @AfterEach
+    void restorePlanRule() {
+        OpenClTestData.backend().forceVariant(null);
+    }
+
+    private static int[] boundaryCols(OpenClBackend b) {
+        int wg = b.groupSize();
+        return new int[] {1, 2, 3, 4, 5, 7, 15, 16, 17, 31, 33, wg - 1, wg, wg + 1, 4 * wg - 1, 4 * wg + 1, 1023,
+                1024, 1025, 4095, 4097, 16383, 16385};
+    }
+
+    @ParameterizedTest
+    @EnumSource(KernelPlan.Variant.class)
+    void softmaxMatchesReferenceAtBoundaries(KernelPlan.Variant variant) {
+        OpenClBackend b = OpenClTestData.backend();
+        b.forceVariant(variant);
+        for (int cols : boundaryCols(b)) {
+            for (int rows : new int[] {1, 9}) {
+                check(b, RowOp.SOFTMAX, rows, cols, 1f, variant);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(KernelPlan.Variant.class)
+    void logSoftmaxAndTemperatureMatchReference(KernelPlan.Variant variant) {
+        OpenClBackend b = OpenClTestData.backend();
+        b.forceVariant(variant);
+        for (int cols : new int[] {1, 17, b.groupSize() + 1, 4097, 20000}) {
+            check(b, RowOp.LOG_SOFTMAX, 9, cols, 1f, variant);
+            // Temperatures above 1 only: x / T must not overflow float32 where the float64 reference does not.
+            check(b, RowOp.SOFTMAX, 9, cols, 1 / 1.5f, variant);
+            check(b, RowOp.LOG_SOFTMAX, 9, cols, 1 / 2.5f, variant);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(KernelPlan.Variant.class)
+    void maskedSoftmaxMatchesReference(KernelPlan.Variant variant) {
+        OpenClBackend b = OpenClTestData.backend();
+        b.forceVariant(variant);
+        for (int cols : new int[] {1, 3, 16, 17, b.groupSize() + 1, 4097, 20000}) {
+            int rows = 10;
+            float[] x = OpenClTestData.batch(rows, cols, cols, true);
+            byte[] mask = OpenClTestData.mask(rows, cols, cols + 1);
+            float[] y = new float[x.length];
+            b.forward(RowOp.MASKED_SOFTMAX, x, 0, y, 0, rows, cols, 1f, mask, 0);
+            OpenClTestData.assertClose(Reference.maskedSoftmax(x, mask, rows, cols), y, cols, 2e-5, 1e-7,
+                    variant + " masked " + rows + "x" + cols);
+            // Without a mask only -Inf elements are dropped, and an all -Inf row gives zeros instead of NaN.
+            b.forward(RowOp.MASKED_SOFTMAX, x, 0, y, 0, rows, cols, 1f, null, 0);
+            OpenClTestData.assertClose(Reference.maskedSoftmax(x, null, rows, cols), y, cols, 2e-5, 1e-7,
+                    variant + " masked (no mask) " + rows + "x" + cols);
+        }
+    }
+
+    @Test
+    void fewHugeRowsSplitIntoSegmentsMatchReference() {
+        OpenClBackend b = OpenClTestData.backend();
+        for (KernelPlan.Variant v : List.of(KernelPlan.Variant.ROW_SPLIT_ITEMS, KernelPlan.Variant.ROW_SPLIT_GROUPS)) {
+            b.forceVariant(v);
+            for (int cols : new int[] {131073, 262147}) {
+                KernelPlan plan = b.plan(1, cols);
+                check(b, RowOp.SOFTMAX, 1, cols, 1f, v);
+                check(b, RowOp.LOG_SOFTMAX, 2, cols, 1f, v);
+                org.junit.jupiter.api.Assertions.assertTrue(plan.segments() > 1, v + " should split " + cols);
+            }
+        }
+    }
+
+    private static void check(OpenClBackend b, RowOp op, int rows, int cols, float invT, KernelPlan.Variant v) {
+        float[] x = OpenClTestData.batch(rows, cols, 31L * cols + rows, true);
+        float[] y = new float[x.length];
+        b.forward(op, x, 0, y, 0, rows, cols, invT, null, 0);
+        // x / T is a float32 tensor in PyTorch too: scale in float, then take the float64 reference.
+        float[] scaled = x.clone();
+        for (int i = 0; i < scaled.length; i++) {
+            scaled[i] = x[i] * invT;
+        }
+        double[] expected = op == RowOp.SOFTMAX ? Reference.softmax(scaled, rows, cols)
+                : Reference.logSoftmax(scaled, 0, rows, cols, 1.0);
+        double atol = op == RowOp.SOFTMAX ? 1e-7 : 2e-5;
+        OpenClTestData.assertClose(expected, y, cols, 2e-5, atol,
+                v + " " + op + " " + rows + "x" + cols + " invT=" + invT + " plan " + b.plan(rows, cols));
+    }
+}
