@@ -209,12 +209,19 @@ final class Npy {
 
     static Header readHeader(FileChannel ch, Path file, String role, Set<NpyType> accepted, String expected)
             throws IOException {
-        ByteBuffer pre = ByteBuffer.allocate(10).order(ByteOrder.LITTLE_ENDIAN);
+        long size = ch.size();
+        if (size == 0) {
+            throw new UserInputException(file + ": empty file, not a .npy file");
+        }
+        ByteBuffer pre = ByteBuffer.allocate((int) Math.min(10, size)).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, pre, file, "its header");
-        byte[] magic = new byte[6];
+        byte[] magic = new byte[Math.min(6, pre.remaining())];
         pre.get(magic);
-        if (!Arrays.equals(magic, MAGIC)) {
+        if (!Arrays.equals(magic, Arrays.copyOf(MAGIC, magic.length))) {
             throw new UserInputException(file + ": not a .npy file (it does not start with \\x93NUMPY)");
+        }
+        if (size < 10) {
+            throw new UserInputException(file + ": truncated: the file ends inside its header");
         }
         int major = pre.get() & 0xFF;
         int minor = pre.get() & 0xFF;
