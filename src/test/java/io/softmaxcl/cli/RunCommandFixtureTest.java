@@ -166,6 +166,29 @@ class RunCommandFixtureTest {
         assertMatches("ce_ig3_grad_mean", grad, 11, "gradient, ignore_index 3 on " + b);
     }
 
+    @ParameterizedTest
+    @MethodSource("backends")
+    void crossEntropyMeanOverOnlyIgnoredRowsIsNanWithZeroGradient(Backend b) throws IOException {
+        Path grad = dir.resolve("grad.npy");
+        Path loss = run(b, "--op", "cross-entropy", "--in", fixture("ce_all_ignored_logits").toString(),
+                "--targets", fixture("ce_all_ignored_targets").toString(), "--grad-out", grad.toString());
+        assertUlps(floats(fixture("ce_all_ignored_loss_mean")), floats(loss), 1, 0, 0, "NaN loss on " + b);
+        assertMatches("ce_all_ignored_grad_mean", grad, 11, "zero gradient on " + b);
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void crossEntropyOfOneRowGivesAScalarLossAndA1dGradient(Backend b) throws IOException {
+        Path grad = dir.resolve("grad.npy");
+        Path loss = run(b, "--op", "cross-entropy", "--reduction", "none", "--in",
+                fixture("ce_row_logits").toString(), "--targets", fixture("ce_row_target").toString(),
+                "--grad-out", grad.toString());
+        Npy.Floats l = Npy.readFloats(loss, "test");
+        assertArrayEquals(new int[0], l.shape(), "0-d loss, as PyTorch returns for unbatched input");
+        assertUlps(floats(fixture("ce_row_loss_none")), l.values(), 1, 16, 1e-7, "one-row loss on " + b);
+        assertMatches("ce_row_grad_none", grad, 11, "one-row gradient on " + b);
+    }
+
     @Test
     void autoBackendRunsAndSaysWhereOnlyWhenVerbose() throws IOException {
         Path out = dir.resolve("auto.npy");
