@@ -30,6 +30,8 @@ final class Npy {
     private static final int MAX_HEADER = 1 << 20;
     /** Bulk transfers go through a direct buffer of this many bytes (a multiple of every element size). */
     private static final int CHUNK = 1 << 20;
+    /** Float data is read through memory mappings of at most this many bytes. */
+    private static final int MAP_BYTES = 1 << 28;
 
     private Npy() {
     }
@@ -62,11 +64,14 @@ final class Npy {
             Header h = readHeader(ch, file, role, EnumSet.of(NpyType.FLOAT32, NpyType.FLOAT64),
                     "float32 ('<f4') or float64 ('<f8')");
             int n = (int) h.count();
-            float[] values = new float[n];
-            ByteBuffer buf = chunkBuffer(n, h.type().size);
+            float[] values = allocate(n, file, h);
+            int size = h.type().size;
             int done = 0;
             while (done < n) {
-                int k = fill(ch, buf, n - done, h.type().size, file);
+                // Map the data a large slice at a time: one bulk copy per slice, no intermediate buffer.
+                int k = Math.min(n - done, MAP_BYTES / size);
+                ByteBuffer buf = ch.map(FileChannel.MapMode.READ_ONLY, h.dataOffset() + (long) done * size,
+                        (long) k * size).order(ByteOrder.LITTLE_ENDIAN);
                 if (h.type() == NpyType.FLOAT32) {
                     buf.asFloatBuffer().get(values, done, k);
                 } else {
@@ -289,6 +294,17 @@ final class Npy {
                     + " unexpected bytes after the data of shape " + shapeString(shape) + " of '" + d + "'");
         }
         return new Header(type, f, shape, dataOffset);
+    }
+
+    /** The array for the data, or a one-line error when the heap cannot hold it (rather than a crash). */
+    private static float[] allocate(int n, Path file, Header h) throws UserInputException {
+        try {
+            return new float[n];
+        } catch (OutOfMemoryError e) {
+            throw new UserInputException(file + ": shape " + shapeString(h.shape()) + " needs " + (4L * n >> 20)
+                    + " MiB as float32, more than the Java heap has free (max " + (Runtime.getRuntime().maxMemory()
+                    >> 20) + " MiB); give java a larger -Xmx");
+        }
     }
 
     private static ByteBuffer chunkBuffer(int count, int size) {

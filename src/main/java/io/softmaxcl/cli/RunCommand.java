@@ -108,6 +108,7 @@ final class RunCommand implements Callable<Integer> {
         checkOptions(operation);
         checkPaths();
 
+        long t0 = System.nanoTime();
         Npy.Floats x = Npy.readFloats(in, "--in");
         int[] shape = x.shape();
         if (shape.length == 0) {
@@ -119,13 +120,15 @@ final class RunCommand implements Callable<Integer> {
         byte[] keep = operation == Op.MASKED_SOFTMAX && mask != null ? readMask(shape) : null;
         int[] classes = operation == Op.CROSS_ENTROPY ? readTargets(shape, rows) : null;
 
-        long start = System.nanoTime();
+        long t1 = System.nanoTime();
+        long t2;
         String ranOn;
         float[] data = x.values();
         float[] loss = null;
         int[] lossShape = null;
         try (SoftmaxEngine engine = openEngine(requested)) {
             ranOn = engine.backend().id() + " (" + engine.device() + ")";
+            t2 = System.nanoTime();
             switch (operation) {
                 case SOFTMAX -> {
                     if (temperature == null) {
@@ -159,7 +162,7 @@ final class RunCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());
         }
-        long computed = System.nanoTime();
+        long t3 = System.nanoTime();
 
         if (operation == Op.CROSS_ENTROPY) {
             write2(out, lossShape, loss, gradOut, shape, gradOut == null ? null : data, x.type());
@@ -168,8 +171,9 @@ final class RunCommand implements Callable<Integer> {
         }
         if (verbose) {
             spec.commandLine().getErr().printf(Locale.ROOT,
-                    "softmax-cl: %s of %s on %s: compute %.3f ms, write %.3f ms%n", op, Npy.shapeString(shape),
-                    ranOn, (computed - start) / 1e6, (System.nanoTime() - computed) / 1e6);
+                    "softmax-cl: %s of %s %s on %s: read %.1f ms, open %.1f ms, compute %.1f ms, write %.1f ms%n",
+                    op, Npy.shapeString(shape), x.type().descr, ranOn, (t1 - t0) / 1e6, (t2 - t1) / 1e6,
+                    (t3 - t2) / 1e6, (System.nanoTime() - t3) / 1e6);
         }
         return 0;
     }

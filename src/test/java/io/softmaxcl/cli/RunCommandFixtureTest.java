@@ -200,7 +200,7 @@ class RunCommandFixtureTest {
         Cli.Result loud = Cli.run("run", "--verbose", "--force", "--op", "softmax", "--in",
                 fixture("softmax_in").toString(), "--out", out.toString());
         assertEquals(0, loud.code(), loud.err());
-        org.junit.jupiter.api.Assertions.assertTrue(loud.err().contains("softmax of (10, 7) on "),
+        org.junit.jupiter.api.Assertions.assertTrue(loud.err().contains("softmax of (10, 7) <f4 on "),
                 () -> "verbose names the backend: " + loud.err());
     }
 }
