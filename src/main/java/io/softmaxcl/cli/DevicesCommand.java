@@ -1,7 +1,6 @@
 package io.softmaxcl.cli;
 
 import io.softmaxcl.Backend;
-import io.softmaxcl.BackendUnavailableException;
 import io.softmaxcl.SoftmaxEngine;
 import io.softmaxcl.internal.opencl.OpenClBackends;
 import io.softmaxcl.internal.opencl.OpenClDeviceInfo;
@@ -34,7 +33,8 @@ final class DevicesCommand implements Callable<Integer> {
         List<OpenClDeviceInfo> devices;
         try {
             devices = OpenClBackends.listDevices();
-        } catch (BackendUnavailableException | LinkageError e) {
+        } catch (RuntimeException | LinkageError e) {
+            // BackendUnavailableException normally; anything else from a broken driver must not hide the CPU line.
             out.println("OpenCL: unavailable: " + CliErrors.describe(e));
             out.flush();
             return 0;

@@ -148,7 +148,12 @@ final class RunCommand implements Callable<Integer> {
                 case CROSS_ENTROPY -> {
                     CrossEntropy options = new CrossEntropy(red, ignoreIndex, labelSmoothing, gradOut != null);
                     float[] rowLoss = new float[rows];
-                    float reduced = engine.crossEntropy(data, 0, rows, cols, classes, 0, options, rowLoss);
+                    float reduced;
+                    try {
+                        reduced = engine.crossEntropy(data, 0, rows, cols, classes, 0, options, rowLoss);
+                    } catch (IllegalArgumentException e) {
+                        throw new UserInputException(targets + ": " + e.getMessage());
+                    }
                     if (red == CrossEntropy.Reduction.NONE) {
                         loss = rowLoss;
                         lossShape = shape.length == 1 ? new int[0] : new int[] {rows};
@@ -303,14 +308,25 @@ final class RunCommand implements Callable<Integer> {
                         float[] secondData, NpyType type) throws IOException {
         try (AtomicOutput a = AtomicOutput.open(first, force);
              AtomicOutput b = second == null ? null : AtomicOutput.open(second, force)) {
-            Npy.writeFloats(a.channel(), firstShape, firstData, type);
-            a.flush();
+            write(a, first, firstShape, firstData, type);
             if (b != null) {
-                Npy.writeFloats(b.channel(), secondShape, secondData, type);
-                b.flush();
+                write(b, second, secondShape, secondData, type);
                 b.commit();
             }
             a.commit();
+        }
+    }
+
+    private static void write(AtomicOutput o, Path target, int[] shape, float[] data, NpyType type)
+            throws IOException {
+        try {
+            Npy.writeFloats(o.channel(), shape, data, type);
+            o.flush();
+        } catch (UserInputException e) {
+            throw e;
+        } catch (IOException e) {
+            // Name the file: "No space left on device" alone does not say which output failed.
+            throw new IOException("writing " + target + ": " + e.getMessage(), e);
         }
     }
 

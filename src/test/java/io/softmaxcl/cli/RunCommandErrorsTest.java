@@ -150,7 +150,7 @@ class RunCommandErrorsTest {
         Path targets = write("t.npy", NpyTest.npy(dict("<i4", "(8,)"), targetBytes(0, 1, 2, 11, 4, 5, 6, 7)));
         String line = fails("run", "--op", "cross-entropy", "--in", logits.toString(), "--targets",
                 targets.toString(), "--out", out.toString(), "--grad-out", dir.resolve("g.npy").toString());
-        assertTrue(line.contains("= 11 is out of range [0, 11)"), line);
+        assertTrue(line.contains("t.npy: targets[3] = 11 is out of range [0, 11)"), line);
     }
 
     @Test
