@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /** {@code softmax-cl run}: one operation over a {@code .npy} batch, written to a new {@code .npy}. */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
@@ -102,6 +104,18 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        // Quiet on success: the library's informational lines (which backend auto chose, and why) need --verbose.
+        Logger log = Logger.getLogger("io.softmaxcl");
+        Level before = log.getLevel();
+        log.setLevel(verbose ? Level.ALL : Level.WARNING);
+        try {
+            return execute();
+        } finally {
+            log.setLevel(before);
+        }
+    }
+
+    private int execute() throws IOException {
         Op operation = parseOp();
         Backend requested = parseBackend();
         CrossEntropy.Reduction red = parseReduction();
