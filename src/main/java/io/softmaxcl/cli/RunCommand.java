@@ -1,14 +1,351 @@
 package io.softmaxcl.cli;
 
+import io.softmaxcl.Backend;
+import io.softmaxcl.BackendUnavailableException;
+import io.softmaxcl.CrossEntropy;
+import io.softmaxcl.SoftmaxEngine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
-/** Placeholder: the 'run' command is being written. */
-@Command(name = "run", mixinStandardHelpOptions = true, description = "Not available yet.")
+/** {@code softmax-cl run}: one operation over a {@code .npy} batch, written to a new {@code .npy}. */
+@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+            "Computes an operation over every row of a NumPy .npy array and writes the result as .npy.",
+            "Input: float32 ('<f4') or float64 ('<f8', computed in float32, written back as '<f8'); 1-D = one row,"
+                + " 2-D = rows x columns; C or Fortran order.",
+            "Outputs are written to a temporary file and renamed into place: nothing is left behind on error."},
+        footer = {"",
+            "Examples:",
+            "  softmax-cl run --op softmax --in logits.npy --out probs.npy",
+            "  softmax-cl run --op log-softmax --temperature 0.7 --in x.npy --out y.npy",
+            "  softmax-cl run --op masked-softmax --mask keep.npy --in x.npy --out y.npy",
+            "  softmax-cl run --op cross-entropy --targets t.npy --reduction mean \\",
+            "      --in logits.npy --out loss.npy --grad-out grad.npy",
+            "",
+            "Exit codes: 0 success; 2 bad input, bad options, or an unavailable backend (one line on stderr);"
+                + " 1 an unexpected internal error."})
 final class RunCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--op", required = true, paramLabel = "OP",
+            description = "softmax, log-softmax, masked-softmax or cross-entropy.")
+    String op;
+
+    @Option(names = "--backend", paramLabel = "BACKEND", defaultValue = "auto",
+            description = "auto (OpenCL if usable, else the CPU), cpu, scalar (float64 reference) or opencl."
+                    + " Default: ${DEFAULT-VALUE}.")
+    String backend;
+
+    @Option(names = "--device", paramLabel = "NAME",
+            description = "OpenCL device: a substring of its name or platform, or P:D as 'devices' lists them.")
+    String device;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+            description = "CPU worker threads; 0 = all processors. Default: ${DEFAULT-VALUE}.")
+    int threads;
+
+    @Option(names = "--in", required = true, paramLabel = "X.npy", description = "Input array (never modified).")
+    Path in;
+
+    @Option(names = "--out", required = true, paramLabel = "Y.npy",
+            description = "Output array; for cross-entropy the loss.")
+    Path out;
+
+    @Option(names = "--temperature", paramLabel = "T",
+            description = "softmax / log-softmax of x / T; T finite and > 0.")
+    Float temperature;
+
+    @Option(names = "--mask", paramLabel = "M.npy",
+            description = "masked-softmax: bool/uint8/int8 array of the input's shape; 0 = drop. Without it only"
+                    + " -Inf elements are dropped.")
+    Path mask;
+
+    @Option(names = "--targets", paramLabel = "T.npy",
+            description = "cross-entropy: int32/int64 class index per row (1-D of length rows).")
+    Path targets;
+
+    @Option(names = "--reduction", paramLabel = "R", defaultValue = "mean",
+            description = "cross-entropy: none (one loss per row), mean or sum. Default: ${DEFAULT-VALUE}.")
+    String reduction;
+
+    @Option(names = "--ignore-index", paramLabel = "I", defaultValue = "-100",
+            description = "cross-entropy: rows with this target contribute nothing. Default: ${DEFAULT-VALUE}.")
+    int ignoreIndex;
+
+    @Option(names = "--label-smoothing", paramLabel = "E", defaultValue = "0",
+            description = "cross-entropy: label smoothing in [0, 1]. Default: ${DEFAULT-VALUE}.")
+    float labelSmoothing;
+
+    @Option(names = "--grad-out", paramLabel = "G.npy",
+            description = "cross-entropy: also write d(loss)/d(logits) for the chosen reduction (for none: of the"
+                    + " summed losses).")
+    Path gradOut;
+
+    @Option(names = "--force", description = "Overwrite existing outputs, including --out equal to --in.")
+    boolean force;
+
+    @Option(names = {"-v", "--verbose"}, description = "Print the backend and device used, and the time, on stderr.")
+    boolean verbose;
+
+    private enum Op { SOFTMAX, LOG_SOFTMAX, MASKED_SOFTMAX, CROSS_ENTROPY }
+
     @Override
-    public Integer call() throws Exception {
-        throw new UserInputException("'run' is not available in this build yet");
+    public Integer call() throws IOException {
+        // Quiet on success: the library's informational lines (which backend auto chose, and why) need --verbose.
+        Logger log = Logger.getLogger("io.softmaxcl");
+        Level before = log.getLevel();
+        log.setLevel(verbose ? Level.ALL : Level.WARNING);
+        try {
+            return execute();
+        } finally {
+            log.setLevel(before);
+        }
+    }
+
+    private int execute() throws IOException {
+        Op operation = parseOp();
+        Backend requested = parseBackend();
+        CrossEntropy.Reduction red = parseReduction();
+        checkOptions(operation);
+        checkPaths();
+
+        long t0 = System.nanoTime();
+        Npy.Floats x = Npy.readFloats(in, "--in");
+        int[] shape = x.shape();
+        if (shape.length == 0) {
+            throw new UserInputException(in + ": a 0-d scalar is not a row; expected 1-D (one row) or 2-D "
+                    + "(rows × columns)");
+        }
+        int rows = shape.length == 1 ? 1 : shape[0];
+        int cols = shape[shape.length - 1];
+        byte[] keep = operation == Op.MASKED_SOFTMAX && mask != null ? readMask(shape) : null;
+        int[] classes = operation == Op.CROSS_ENTROPY ? readTargets(shape, rows) : null;
+
+        long t1 = System.nanoTime();
+        long t2;
+        String ranOn;
+        float[] data = x.values();
+        float[] loss = null;
+        int[] lossShape = null;
+        try (SoftmaxEngine engine = openEngine(requested)) {
+            ranOn = engine.backend().id() + " (" + engine.device() + ")";
+            t2 = System.nanoTime();
+            switch (operation) {
+                case SOFTMAX -> {
+                    if (temperature == null) {
+                        engine.softmax(data, 0, data, 0, rows, cols);
+                    } else {
+                        engine.softmax(data, 0, data, 0, rows, cols, temperature);
+                    }
+                }
+                case LOG_SOFTMAX -> {
+                    if (temperature == null) {
+                        engine.logSoftmax(data, 0, data, 0, rows, cols);
+                    } else {
+                        engine.logSoftmax(data, 0, data, 0, rows, cols, temperature);
+                    }
+                }
+                case MASKED_SOFTMAX -> engine.maskedSoftmax(data, 0, keep, 0, data, 0, rows, cols);
+                case CROSS_ENTROPY -> {
+                    CrossEntropy options = new CrossEntropy(red, ignoreIndex, labelSmoothing, gradOut != null);
+                    float[] rowLoss = new float[rows];
+                    float reduced;
+                    try {
+                        reduced = engine.crossEntropy(data, 0, rows, cols, classes, 0, options, rowLoss);
+                    } catch (IllegalArgumentException e) {
+                        throw new UserInputException(targets + ": " + e.getMessage());
+                    }
+                    if (red == CrossEntropy.Reduction.NONE) {
+                        loss = rowLoss;
+                        lossShape = shape.length == 1 ? new int[0] : new int[] {rows};
+                    } else {
+                        loss = new float[] {reduced};
+                        lossShape = new int[0];
+                    }
+                }
+                default -> throw new IllegalStateException(operation.toString());
+            }
+        } catch (IllegalArgumentException e) {
+            throw new UserInputException(e.getMessage());
+        }
+        long t3 = System.nanoTime();
+
+        if (operation == Op.CROSS_ENTROPY) {
+            write2(out, lossShape, loss, gradOut, shape, gradOut == null ? null : data, x.type());
+        } else {
+            write2(out, shape, data, null, null, null, x.type());
+        }
+        if (verbose) {
+            spec.commandLine().getErr().printf(Locale.ROOT,
+                    "softmax-cl: %s of %s %s on %s: read %.1f ms, open %.1f ms, compute %.1f ms, write %.1f ms%n",
+                    op, Npy.shapeString(shape), x.type().descr, ranOn, (t1 - t0) / 1e6, (t2 - t1) / 1e6,
+                    (t3 - t2) / 1e6, (System.nanoTime() - t3) / 1e6);
+        }
+        return 0;
+    }
+
+    private Op parseOp() throws UserInputException {
+        return switch (op.trim().toLowerCase(Locale.ROOT)) {
+            case "softmax" -> Op.SOFTMAX;
+            case "log-softmax", "log_softmax", "logsoftmax" -> Op.LOG_SOFTMAX;
+            case "masked-softmax", "masked_softmax" -> Op.MASKED_SOFTMAX;
+            case "cross-entropy", "cross_entropy" -> Op.CROSS_ENTROPY;
+            default -> throw new UserInputException("unknown --op '" + op
+                    + "': expected softmax, log-softmax, masked-softmax or cross-entropy");
+        };
+    }
+
+    private Backend parseBackend() throws UserInputException {
+        try {
+            return Backend.parse(backend);
+        } catch (IllegalArgumentException e) {
+            throw new UserInputException("--backend: " + e.getMessage());
+        }
+    }
+
+    private CrossEntropy.Reduction parseReduction() throws UserInputException {
+        return switch (reduction.trim().toLowerCase(Locale.ROOT)) {
+            case "none" -> CrossEntropy.Reduction.NONE;
+            case "mean" -> CrossEntropy.Reduction.MEAN;
+            case "sum" -> CrossEntropy.Reduction.SUM;
+            default -> throw new UserInputException("unknown --reduction '" + reduction
+                    + "': expected none, mean or sum");
+        };
+    }
+
+    private void checkOptions(Op operation) throws UserInputException {
+        boolean ce = operation == Op.CROSS_ENTROPY;
+        if (temperature != null && operation != Op.SOFTMAX && operation != Op.LOG_SOFTMAX) {
+            throw new UserInputException("--temperature applies only to --op softmax and log-softmax");
+        }
+        if (temperature != null && !(temperature > 0 && Float.isFinite(temperature))) {
+            throw new UserInputException("--temperature must be finite and > 0 (got " + temperature + ")");
+        }
+        if (mask != null && operation != Op.MASKED_SOFTMAX) {
+            throw new UserInputException("--mask applies only to --op masked-softmax");
+        }
+        if (!ce) {
+            for (String name : new String[] {"--targets", "--reduction", "--ignore-index", "--label-smoothing",
+                "--grad-out"}) {
+                if (typed(name)) {
+                    throw new UserInputException(name + " applies only to --op cross-entropy");
+                }
+            }
+        } else if (targets == null) {
+            throw new UserInputException("--op cross-entropy needs --targets T.npy (one class index per row)");
+        }
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
+            throw new UserInputException("--label-smoothing must be in [0, 1] (got " + labelSmoothing + ")");
+        }
+        if (threads < 0) {
+            throw new UserInputException("--threads must be >= 0 (got " + threads + "); 0 means all processors");
+        }
+    }
+
+    private void checkPaths() throws IOException {
+        if (sameFile(in, out) && !force) {
+            throw new UserInputException("--out " + out + " is the input file; use --force to replace it");
+        }
+        AtomicOutput.checkWritable(out, force);
+        if (gradOut != null) {
+            if (sameFile(gradOut, out)) {
+                throw new UserInputException("--grad-out and --out are the same file: " + out);
+            }
+            if (sameFile(in, gradOut) && !force) {
+                throw new UserInputException("--grad-out " + gradOut + " is the input file; use --force to replace"
+                        + " it");
+            }
+            AtomicOutput.checkWritable(gradOut, force);
+        }
+        for (Path p : new Path[] {mask, targets}) {
+            if (p != null && (sameFile(p, out) || gradOut != null && sameFile(p, gradOut))) {
+                throw new UserInputException("an output would replace an input file: " + p);
+            }
+        }
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) {
+            return true;
+        }
+        try {
+            return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private byte[] readMask(int[] shape) throws IOException {
+        Npy.Bytes m = Npy.readBytes(mask, "--mask");
+        if (!Arrays.equals(m.shape(), shape)) {
+            throw new UserInputException(mask + ": --mask shape " + Npy.shapeString(m.shape())
+                    + " does not match the input shape " + Npy.shapeString(shape));
+        }
+        return m.values();
+    }
+
+    private int[] readTargets(int[] shape, int rows) throws IOException {
+        Npy.Ints t = Npy.readInts(targets, "--targets");
+        int[] ts = t.shape();
+        boolean ok = shape.length == 1 ? ts.length == 0 || ts.length == 1 && ts[0] == 1
+                : ts.length == 1 && ts[0] == rows;
+        if (!ok) {
+            throw new UserInputException(targets + ": --targets shape " + Npy.shapeString(ts) + " does not match "
+                    + (shape.length == 1 ? "one row: expected () or (1,)" : rows + " rows: expected (" + rows + ",)"));
+        }
+        return t.values();
+    }
+
+    private SoftmaxEngine openEngine(Backend requested) throws UserInputException {
+        try {
+            return SoftmaxEngine.builder().backend(requested).device(device).threads(threads).build();
+        } catch (BackendUnavailableException e) {
+            throw new UserInputException("--backend " + requested.id() + " is not available: " + e.getMessage());
+        }
+    }
+
+    /** Writes one or two outputs; neither target changes unless both were written completely. */
+    private void write2(Path first, int[] firstShape, float[] firstData, Path second, int[] secondShape,
+                        float[] secondData, NpyType type) throws IOException {
+        try (AtomicOutput a = AtomicOutput.open(first, force);
+             AtomicOutput b = second == null ? null : AtomicOutput.open(second, force)) {
+            write(a, first, firstShape, firstData, type);
+            if (b != null) {
+                write(b, second, secondShape, secondData, type);
+                b.commit();
+            }
+            a.commit();
+        }
+    }
+
+    private static void write(AtomicOutput o, Path target, int[] shape, float[] data, NpyType type)
+            throws IOException {
+        try {
+            Npy.writeFloats(o.channel(), shape, data, type);
+            o.flush();
+        } catch (UserInputException e) {
+            throw e;
+        } catch (IOException e) {
+            // Name the file: "No space left on device" alone does not say which output failed.
+            throw new IOException("writing " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether the user typed this option (picocli fills in defaults, so the value alone cannot tell). */
+    private boolean typed(String name) {
+        return spec.commandLine().getParseResult().hasMatchedOption(name);
     }
 }
