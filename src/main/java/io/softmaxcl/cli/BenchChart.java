@@ -75,10 +75,9 @@ final class BenchChart {
         styler.setLegendLayout(Styler.LegendLayout.Horizontal);
         styler.setAvailableSpaceFill(0.85);
         styler.setLabelsVisible(true);
-        styler.setLabelsRotation(90);
-        styler.setLabelsFontColorAutomaticEnabled(false);
-        styler.setLabelsFontColor(Color.DARK_GRAY);
-        styler.setLabelsPosition(1.0);
+        // Light text on dark bars, dark on light ones.
+        styler.setLabelsFontColorAutomaticEnabled(true);
+        styler.setLabelsPosition(0.98);
         styler.setYAxisDecimalPattern("#,##0.###");
         styler.setChartBackgroundColor(Color.WHITE);
         styler.setPlotGridVerticalLinesVisible(false);
@@ -94,6 +93,9 @@ final class BenchChart {
         results.forEach(r -> shapeSet.add(r.shape()));
         List<BenchShape> shapes = new ArrayList<>(shapeSet);
         List<String> labels = shapes.stream().map(BenchShape::toString).toList();
+        long backendCount = results.stream().map(BenchResult::backend).distinct().count();
+        // Upright value labels only fit when the bars are few.
+        styler.setLabelsRotation(shapes.size() * (backendCount + 1) > 12 ? 90 : 0);
 
         List<Double> copy = column(shapes, results, r -> (double) r.bytes() / r.copy().timings().median(), null);
         add(chart, "host copy of the same bytes (speed of light)", labels, copy, COPY);

@@ -12,9 +12,9 @@ import java.util.Map;
  */
 final class BenchTable {
 
-    private static final String HEADER = String.format(Locale.ROOT,
-            "%-12s %-14s %10s %21s %8s %6s %7s | %10s %8s %6s %7s",
-            "shape", "backend", "median", "p10-p90", "GB/s", "SoL", "vs cpu",
+    private static final String HEADER = String.format(Locale.ROOT, "%-12s %-14s %10s %21s %8s %6s %7s",
+            "shape", "backend", "median", "p10-p90", "GB/s", "SoL", "vs cpu");
+    private static final String KERNEL_HEADER = String.format(Locale.ROOT, " | %10s %8s %6s %7s",
             "kernel", "GB/s", "SoL", "vs cpu");
 
     private BenchTable() {
@@ -32,14 +32,18 @@ final class BenchTable {
             out.append('\n').append(op.id()).append(": median time per call; GB/s counts ")
                     .append(op.bytesPerElement()).append(" bytes per element; SoL = time to copy the same bytes / time")
                     .append(" (1.00 = as fast as a copy); vs cpu = cpu time / time\n");
-            out.append(HEADER).append('\n');
+            boolean device = e.getValue().stream().anyMatch(r -> r.kernel() != null || r.deviceCopy() != null);
+            if (device) {
+                out.append("  kernel = data already on the device; its SoL is against the device's own buffer copy\n");
+            }
+            out.append(HEADER).append(device ? KERNEL_HEADER : "").append('\n');
             BenchShape previous = null;
             for (BenchResult r : e.getValue()) {
                 if (!r.shape().equals(previous)) {
                     previous = r.shape();
                     CopyProbe.Result copy = r.copy();
                     out.append(line(r.shape().toString(), "copy " + copy.threads() + "T", copy.timings(),
-                            (double) r.bytes() / copy.timings().median(), 1.0, null)).append('\n');
+                            (double) r.bytes() / copy.timings().median(), 1.0, null).stripTrailing()).append('\n');
                 }
                 StringBuilder l = new StringBuilder(line("", r.backend(), r.timings(), r.gbps(), r.solFraction(),
                         r.speedupVsCpu()));
@@ -61,7 +65,7 @@ final class BenchTable {
 
     private static String line(String shape, String backend, BenchTimings t, double gbps, double sol,
                                Double speedup) {
-        return String.format(Locale.ROOT, "%-12s %-14s %10s %21s %8s %6s %7s |",
+        return String.format(Locale.ROOT, "%-12s %-14s %10s %21s %8s %6s %7s",
                 shape, backend, time(t.median()), time(t.percentile(10)) + " - " + time(t.percentile(90)),
                 num(gbps), String.format(Locale.ROOT, "%.2f", sol), times(speedup));
     }
