@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -85,6 +86,8 @@ final class BenchCommand implements Callable<Integer> {
         List<BenchShape> shapeList = parse(() -> BenchShape.parseList(shapes));
         List<BenchOp> opList = parse(() -> new ArrayList<>(new LinkedHashSet<>(ops.stream().map(BenchOp::parse).toList())));
         Set<Backend> wanted = parse(this::wantedBackends);
+        requireDirectoryFor(json);
+        requireDirectoryFor(chart);
         boolean all = backends.stream().anyMatch(b -> b.trim().equalsIgnoreCase("all"));
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -214,6 +217,17 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no backend given");
         }
         return wanted;
+    }
+
+    /** Fails before a run of minutes rather than after it when an output could not be written. */
+    private static void requireDirectoryFor(Path file) throws UserInputException {
+        if (file == null) {
+            return;
+        }
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            throw new UserInputException("no such directory for " + file + ": " + parent);
+        }
     }
 
     private String commandLine() {

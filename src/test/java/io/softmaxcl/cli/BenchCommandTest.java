@@ -168,7 +168,8 @@ class BenchCommandTest {
     void badArgumentsExitTwoWithOneLine() {
         for (String[] args : new String[][] {
                 {"bench", "--shapes", "0x8"}, {"bench", "--shapes", "8"}, {"bench", "--shapes", "65536x65536"},
-                {"bench", "--op", "nope"}, {"bench", "--backend", "gpu"}, {"bench", "--threads", "-1"}}) {
+                {"bench", "--op", "nope"}, {"bench", "--backend", "gpu"}, {"bench", "--threads", "-1"},
+                {"bench", "--json", "/nonexistent-dir/r.json"}}) {
             Object[] r = cli(args);
             assertEquals(2, r[0], String.join(" ", args));
             String err = ((String) r[2]).strip();
