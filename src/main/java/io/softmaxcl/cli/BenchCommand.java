@@ -1,14 +1,299 @@
 package io.softmaxcl.cli;
 
+import io.softmaxcl.Backend;
+import io.softmaxcl.BackendUnavailableException;
+import io.softmaxcl.internal.Backends;
+import io.softmaxcl.internal.ComputeBackend;
+import io.softmaxcl.internal.DeviceBenchmark;
+import io.softmaxcl.internal.EngineConfig;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 
-/** Placeholder: the 'bench' command is being written. */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Not available yet.")
+/** {@code softmax-cl bench}: times each backend on each shape against this machine's copy speed. */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+            "Times softmax (or another op) per backend and shape: warm-up, then time-bounded repetitions; prints",
+            "the median per call, GB/s, the fraction of the copy speed of light (the time this machine needs to copy",
+            "the same bytes, measured in the same run) and the speedup over the CPU backend. A device also reports",
+            "kernel-only time on resident data against its own buffer copy.",
+            "Default shapes: 1x32000,32x32000,8x128256,64x151936,4096x1000,65536x10,1x1048576,512x50257."})
 final class BenchCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--backend", split = ",", paramLabel = "B",
+            description = "cpu, opencl, scalar or all (default all; all skips OpenCL, saying why, when it is unusable)")
+    List<String> backends = List.of("all");
+
+    @Option(names = "--op", split = ",", paramLabel = "OP",
+            description = "softmax (default), log-softmax, masked-softmax, cross-entropy (loss and gradient in place),"
+                    + " cross-entropy-loss, softmax-backward, log-softmax-backward; several separated by commas")
+    List<String> ops = List.of("softmax");
+
+    @Option(names = "--shapes", split = ",", paramLabel = "RxC",
+            description = "shapes as ROWSxCOLS separated by commas; 'standard' is the default set")
+    List<String> shapes = List.of("standard");
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all processors)")
+    int threads;
+
+    @Option(names = "--device", paramLabel = "SEL", description = "OpenCL device: a name substring or P:D indices")
+    String device;
+
+    @Option(names = "--warmup", paramLabel = "MS", description = "warm-up per backend and shape, ms (default 800)")
+    long warmupMs = 800;
+
+    @Option(names = "--time", paramLabel = "MS",
+            description = "timed repetitions per backend and shape stop after about this long, ms (default 1500)")
+    long timeMs = 1500;
+
+    @Option(names = "--reps", paramLabel = "N",
+            description = "exactly N timed repetitions instead of a time budget (default 0: time-bounded, 5 to 2000)")
+    int reps;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "write one record per backend, op and shape")
+    Path json;
+
+    @Option(names = "--chart", paramLabel = "FILE.png", description = "draw GB/s per shape and backend as a PNG")
+    Path chart;
+
+    @Option(names = "--no-progress", description = "no progress bar or progress lines on stderr")
+    boolean noProgress;
+
     @Override
     public Integer call() throws Exception {
-        throw new UserInputException("'bench' is not available in this build yet");
+        if (threads < 0 || warmupMs < 0 || timeMs < 0 || reps < 0) {
+            throw new UserInputException("--threads, --warmup, --time and --reps must not be negative");
+        }
+        List<BenchShape> shapeList = parse(() -> BenchShape.parseList(shapes));
+        List<BenchOp> opList = parse(() -> new ArrayList<>(new LinkedHashSet<>(ops.stream().map(BenchOp::parse).toList())));
+        Set<Backend> wanted = parse(this::wantedBackends);
+        requireDirectoryFor(json);
+        requireDirectoryFor(chart);
+        boolean all = backends.stream().anyMatch(b -> b.trim().equalsIgnoreCase("all"));
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+
+        EngineConfig config = new EngineConfig(device, threads);
+        BenchRun run = BenchRun.describe(config.effectiveThreads(), commandLine());
+        if (!run.vectorModule() && wanted.contains(Backend.CPU)) {
+            err.println("bench: note: jdk.incubator.vector is not loaded (start java with --add-modules"
+                    + " jdk.incubator.vector); the cpu backend cannot use the Vector API");
+        }
+        BenchSampler sampler = new BenchSampler(TimeUnit.MILLISECONDS.toNanos(warmupMs),
+                TimeUnit.MILLISECONDS.toNanos(timeMs), 5, 2000, reps);
+
+        List<Opened> open = new ArrayList<>();
+        try (CopyProbe copyProbe = new CopyProbe(config.effectiveThreads())) {
+            for (Backend b : wanted) {
+                try {
+                    open.add(new Opened(b.id(), Backends.open(b, config)));
+                } catch (BackendUnavailableException e) {
+                    if (!all) {
+                        throw e;
+                    }
+                    err.println("bench: skipping " + b.id() + ": " + e.getMessage());
+                }
+            }
+            List<BenchResult> results = new ArrayList<>();
+            try (Progress progress = Progress.start(err, !noProgress,
+                    (long) shapeList.size() * opList.size() * (open.size() + 1))) {
+                for (BenchOp op : opList) {
+                    for (BenchShape shape : shapeList) {
+                        results.addAll(measure(op, shape, open, copyProbe, sampler, config, progress));
+                    }
+                }
+            }
+            results = BenchResult.withCpuReference(results);
+            out.print(BenchTable.render(run, results));
+            out.flush();
+            if (json != null) {
+                BenchJson.write(json, run, results);
+                err.println("bench: wrote " + json);
+            }
+            if (chart != null) {
+                BenchChart.write(chart, run, results);
+                err.println("bench: wrote " + chart);
+            }
+        } finally {
+            for (Opened b : open) {
+                b.backend().close();
+            }
+        }
+        return 0;
+    }
+
+    /** A backend as requested ({@code id}: the name the user asked for) and as opened. */
+    private record Opened(String id, ComputeBackend backend) {
+    }
+
+    private List<BenchResult> measure(BenchOp op, BenchShape shape, List<Opened> open, CopyProbe copyProbe,
+                                      BenchSampler sampler, EngineConfig config, Progress progress)
+            throws UserInputException {
+        BenchOp.Workload workload;
+        try {
+            workload = op.prepare(shape);
+        } catch (OutOfMemoryError e) {
+            throw new UserInputException("not enough Java heap for " + op.id() + " on " + shape
+                    + " (about " + shape.elements() * op.bytesPerElement() / (1 << 20) + " MiB of arrays): raise -Xmx");
+        }
+        long bytes = shape.elements() * op.bytesPerElement();
+        progress.step("copy " + shape);
+        CopyProbe.Result copy = copyProbe.measure(bytes, sampler.scaled(0.5));
+        List<BenchResult> results = new ArrayList<>();
+        for (Opened opened : open) {
+            String id = opened.id();
+            ComputeBackend backend = opened.backend();
+            progress.step(id + " " + op.id() + " " + shape);
+            BenchTimings timings = sampler.sample(() -> workload.run(backend));
+            BenchTimings kernel = null;
+            BenchTimings deviceCopy = null;
+            if (backend instanceof DeviceBenchmark device) {
+                if (op.kernelOp() != null) {
+                    kernel = deviceTimes(sampler, (w, n) -> device.kernelTimes(op.kernelOp(), shape.rows(),
+                            shape.cols(), w, n));
+                }
+                // The device's own copy of bytes/2 moves the same bytes as the operation (a read and a write).
+                deviceCopy = deviceTimes(sampler.scaled(0.5), (w, n) -> device.copyTimes(bytes / 2, w, n));
+            }
+            Integer threadCount = switch (id) {
+                case "scalar" -> 1;
+                case "cpu" -> config.effectiveThreads();
+                default -> null;
+            };
+            results.add(new BenchResult(id, backend.device(), op, shape, threadCount, timings, kernel, copy,
+                    deviceCopy, null));
+        }
+        return results;
+    }
+
+    /** Device-timed repetitions: a short call estimates the time per call, then the budget sets the count. */
+    private static BenchTimings deviceTimes(BenchSampler sampler, DeviceTimer timer) {
+        BenchTimings estimate = BenchTimings.of(timer.times(2, 3));
+        int warmup = (int) Math.max(1, Math.min(1000, sampler.warmupNs() / Math.max(1, estimate.median())));
+        return BenchTimings.of(timer.times(warmup, sampler.reps(estimate.median())));
+    }
+
+    private interface DeviceTimer {
+        long[] times(int warmup, int reps);
+    }
+
+    private Set<Backend> wantedBackends() {
+        Set<Backend> wanted = new LinkedHashSet<>();
+        for (String name : backends) {
+            String b = name.trim().toLowerCase(Locale.ROOT);
+            switch (b) {
+                case "all" -> {
+                    wanted.add(Backend.CPU);
+                    wanted.add(Backend.OPENCL);
+                    wanted.add(Backend.SCALAR);
+                }
+                case "cpu" -> wanted.add(Backend.CPU);
+                case "opencl" -> wanted.add(Backend.OPENCL);
+                case "scalar" -> wanted.add(Backend.SCALAR);
+                default -> throw new IllegalArgumentException(
+                        "unknown backend '" + name + "': expected cpu, opencl, scalar or all");
+            }
+        }
+        if (wanted.isEmpty()) {
+            throw new IllegalArgumentException("no backend given");
+        }
+        return wanted;
+    }
+
+    /** Fails before a run of minutes rather than after it when an output could not be written. */
+    private static void requireDirectoryFor(Path file) throws UserInputException {
+        if (file == null) {
+            return;
+        }
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            throw new UserInputException("no such directory for " + file + ": " + parent);
+        }
+    }
+
+    private String commandLine() {
+        return "softmax-cl " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+    }
+
+    private interface Parser<T> {
+        T get();
+    }
+
+    private static <T> T parse(Parser<T> parser) throws UserInputException {
+        try {
+            return parser.get();
+        } catch (IllegalArgumentException e) {
+            throw new UserInputException(e.getMessage());
+        }
+    }
+
+    /** A progress bar on an interactive terminal, one line per step otherwise, or nothing. */
+    private static final class Progress implements AutoCloseable {
+        private final PrintWriter err;
+        private final ProgressBar bar;
+        private final boolean lines;
+        private final long total;
+        private long done;
+
+        private Progress(PrintWriter err, ProgressBar bar, boolean lines, long total) {
+            this.err = err;
+            this.bar = bar;
+            this.lines = lines;
+            this.total = total;
+        }
+
+        static Progress start(PrintWriter err, boolean enabled, long total) {
+            if (!enabled) {
+                return new Progress(err, null, false, total);
+            }
+            // The bar redraws with carriage returns, which garble a log file: only on a terminal.
+            if (System.console() == null) {
+                return new Progress(err, null, true, total);
+            }
+            ProgressBar bar = new ProgressBarBuilder().setTaskName("bench").setInitialMax(total)
+                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
+                    .setConsumer(new ConsoleProgressBarConsumer(System.err, 100)).build();
+            return new Progress(err, bar, false, total);
+        }
+
+        void step(String what) {
+            if (bar != null) {
+                if (done > 0) {
+                    bar.step();
+                }
+                bar.setExtraMessage(what);
+            } else if (lines) {
+                err.println("bench: [" + (done + 1) + "/" + total + "] " + what);
+                err.flush();
+            }
+            done++;
+        }
+
+        @Override
+        public void close() {
+            if (bar != null) {
+                bar.stepTo(total);
+                bar.close();
+            }
+        }
     }
 }
