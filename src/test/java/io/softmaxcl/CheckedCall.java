@@ -94,12 +94,20 @@ final class CheckedCall {
             {1, 4097}};
 
     static Pool pool(long seed) {
+        return pool(seed, Integer.MAX_VALUE);
+    }
+
+    /** The pool restricted to shapes of at most {@code maxElements} values (cheaper calls for long loops). */
+    static Pool pool(long seed, int maxElements) {
         Pool pool = new Pool();
         Random random = new Random(seed);
         for (int s = 0; s < SHAPES.length; s++) {
             int rows = SHAPES[s][0];
             int cols = SHAPES[s][1];
             int n = rows * cols;
+            if (n > maxElements) {
+                continue;
+            }
             int inOff = s % 3;
             int outOff = s % 4 + 1;
             String shape = rows + "×" + cols;
