@@ -80,7 +80,11 @@ public final class SoftmaxEngine implements AutoCloseable {
         forward(RowOp.SOFTMAX, in, inOffset, out, outOffset, rows, cols, 1f, null, 0);
     }
 
-    /** Softmax of {@code x / temperature} for each row. */
+    /**
+     * Softmax of {@code x / temperature} for each row (computed as {@code x · (1 / temperature)}).
+     *
+     * @param temperature finite and at least about 2.9e-39, so that {@code 1 / temperature} is a finite float
+     */
     public void softmax(float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
                         float temperature) {
         forward(RowOp.SOFTMAX, in, inOffset, out, outOffset, rows, cols, inverse(temperature), null, 0);
@@ -93,7 +97,9 @@ public final class SoftmaxEngine implements AutoCloseable {
 
     /**
      * Softmax over buffers, from each buffer's position; positions are not changed. Heap buffers are used in
-     * place; direct buffers are staged through the Java heap on CPU backends.
+     * place; direct buffers are staged through the Java heap on CPU backends. Overlap of heap buffers is checked
+     * like that of arrays; two direct buffers cannot be checked (Java does not expose their addresses), so they
+     * must either not share memory or be the same memory at the same position (in place).
      */
     public void softmax(FloatBuffer in, FloatBuffer out, int rows, int cols) {
         forward(RowOp.SOFTMAX, in, out, rows, cols, 1f);
@@ -149,9 +155,6 @@ public final class SoftmaxEngine implements AutoCloseable {
      */
     public void maskedSoftmax(float[] in, int inOffset, byte[] mask, int maskOffset, float[] out, int outOffset,
                               int rows, int cols) {
-        if (mask != null) {
-            checkRange("mask", mask.length, maskOffset, rows, cols);
-        }
         forward(RowOp.MASKED_SOFTMAX, in, inOffset, out, outOffset, rows, cols, 1f, mask, maskOffset);
     }
 
@@ -191,10 +194,18 @@ public final class SoftmaxEngine implements AutoCloseable {
         requireNonNull(options, "options");
         checkShape(rows, cols);
         checkRange("logits", logits.length, offset, rows, cols);
-        checkRange("targets", targets.length, targetOffset, rows, 1);
+        if (targetOffset < 0 || (long) targetOffset + rows > targets.length) {
+            throw new IndexOutOfBoundsException("targets: offset " + targetOffset + " + rows " + rows
+                    + " does not fit in length " + targets.length);
+        }
         if (rowLoss != null && rowLoss.length < rows) {
             throw new IllegalArgumentException(
                     "rowLoss: length " + rowLoss.length + " is shorter than rows = " + rows);
+        }
+        // The backend writes rowLoss[0, rows) while it reads the logits: they must not share elements.
+        if (rowLoss == logits && offset < rows) {
+            throw new IllegalArgumentException("rowLoss and logits are the same array and overlap (rowLoss[0, "
+                    + rows + ") and logits[" + offset + ", " + (offset + (long) rows * cols) + "))");
         }
         int valid = 0;
         for (int r = 0; r < rows; r++) {
@@ -254,6 +265,9 @@ public final class SoftmaxEngine implements AutoCloseable {
         checkShape(rows, cols);
         checkRange("in", in.length, inOffset, rows, cols);
         checkRange("out", out.length, outOffset, rows, cols);
+        if (mask != null) {
+            checkRange("mask", mask.length, maskOffset, rows, cols);
+        }
         checkNoPartialOverlap("in", in, inOffset, "out", out, outOffset, rows * cols);
         lifecycle.readLock().lock();
         try {
@@ -285,16 +299,23 @@ public final class SoftmaxEngine implements AutoCloseable {
                     out.arrayOffset() + out.position(), rows, cols, invTemperature, null, 0);
             return;
         }
-        // Direct buffers: stage whole rows through the heap in bounded chunks, then write them out.
+        // Direct buffers: stage whole rows through the heap in bounded chunks, then write them out. The read
+        // lock is held over all chunks so that a concurrent close() cannot leave the output partly written.
         int chunkRows = Math.max(1, Math.min(rows, (1 << 20) / cols));
         float[] stage = new float[chunkRows * cols];
         FloatBuffer src = in.duplicate();
         FloatBuffer dst = out.duplicate();
-        for (int r = 0; r < rows; r += chunkRows) {
-            int k = Math.min(chunkRows, rows - r);
-            src.get(stage, 0, k * cols);
-            forward(op, stage, 0, stage, 0, k, cols, invTemperature, null, 0);
-            dst.put(stage, 0, k * cols);
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+            for (int r = 0; r < rows; r += chunkRows) {
+                int k = Math.min(chunkRows, rows - r);
+                src.get(stage, 0, k * cols);
+                forward(op, stage, 0, stage, 0, k, cols, invTemperature, null, 0);
+                dst.put(stage, 0, k * cols);
+            }
+        } finally {
+            lifecycle.readLock().unlock();
         }
     }
 
@@ -328,7 +349,14 @@ public final class SoftmaxEngine implements AutoCloseable {
         if (!(temperature > 0) || Float.isInfinite(temperature)) {
             throw new IllegalArgumentException("temperature must be finite and > 0 (got " + temperature + ")");
         }
-        return 1f / temperature;
+        float inverse = 1f / temperature;
+        // Below about 2.9e-39 the reciprocal overflows and every input would turn into ±Inf or NaN.
+        if (Float.isInfinite(inverse)) {
+            throw new IllegalArgumentException("temperature " + temperature
+                    + " is too small: 1 / temperature overflows float (smallest allowed "
+                    + Math.nextUp(1f / Float.MAX_VALUE) + ")");
+        }
+        return inverse;
     }
 
     private static void requireNonNull(Object value, String name) {
