@@ -54,9 +54,8 @@ for f in "$work"/deps-test/*.jar; do
     [[ -e $f && ! -e $work/deps-main/$(basename "$f") ]] && cp "$f" "$bundle/test-lib/"
 done
 
-step "chart check tool"
-"$jdk/bin/javac" -q --release 17 -cp "$bundle/softmax-cl.jar" -d "$bundle/tools" "$here/ChartCheck.java" 2>/dev/null \
-    || "$jdk/bin/javac" --release 17 -cp "$bundle/softmax-cl.jar" -d "$bundle/tools" "$here/ChartCheck.java"
+step "check tools (ChartCheck, ClProbe)"
+"$jdk/bin/javac" --release 17 -cp "$bundle/softmax-cl.jar" -d "$bundle/tools" "$here/ChartCheck.java" "$here/ClProbe.java"
 
 # Modules: what jdeps finds in everything that will run, plus the Vector API (used reflectively at run time).
 classpath=$bundle/softmax-cl.jar$(printf ':%s' "$bundle"/test-lib/*.jar)

@@ -11,8 +11,8 @@
 #   --tests SEL     opencl (default: OpenCL test classes + one canary), all, none, or a class-name regex
 #                   (env SOFTMAXCL_TESTS)
 #   --bench-args    arguments for `bench` before --json/--chart (env SOFTMAXCL_BENCH_ARGS, default "--backend all")
-# Time limits per step in seconds (sum 405, inside a 450 s device call): SOFTMAXCL_TIMEOUT_DEVICES (45),
-# _TESTS (150), _BENCH (180); the chart check gets 30.
+# Time limits per step in seconds (sum 465, inside a 510 s device call): SOFTMAXCL_TIMEOUT_DEVICES (45),
+# _TESTS (150), _BENCH (180); the chart check gets 30 and the OpenCL probe 60 (SOFTMAXCL_PROBE_MIB: buffer size).
 # Exit code: 0 when every step passed, 1 otherwise (the summary names the steps that failed).
 set -uo pipefail
 
@@ -150,7 +150,10 @@ sm=("$java" "${jvm_opts[@]}" -jar "$bundle/softmax-cl.jar")
 step chart-check 30 "$scratch/chart-check.txt" \
     "$java" "${jvm_opts[@]}" -cp "$bundle/tools:$bundle/softmax-cl.jar" ChartCheck "$scratch/chart-check.png"
 
-# 2. Devices.
+# 2. Devices: JOCL on its own (platforms, devices, clEnqueueCopyBuffer bandwidth), then softmax-cl's listing.
+probe_mib=${SOFTMAXCL_PROBE_MIB:-$([[ $icd_mode == nvidia ]] && echo 1024 || echo 256)}
+step opencl-probe 60 "$OUT/devices.txt" \
+    "$java" "${jvm_opts[@]}" -cp "$bundle/tools:$bundle/softmax-cl.jar" ClProbe "$probe_mib" 20
 step devices "${SOFTMAXCL_TIMEOUT_DEVICES:-45}" "$OUT/devices.txt" "${sm[@]}" devices
 
 # 3. OpenCL correctness suite: under CI=true an OpenCL test that cannot reach a device fails instead of skipping.
@@ -191,8 +194,8 @@ say "step         result                       time"
 for r in "${results[@]}"; do say "$r"; done
 say ""
 say "chart-check: $(grep -h 'chart check:' "$scratch/chart-check.txt" 2>/dev/null | cut -c1-160 || true)$(grep -h -m1 -i 'exception\|error' "$scratch/chart-check.txt" 2>/dev/null | cut -c1-200)"
-say "devices (devices.txt):"
-grep -v '^=== \|incubator\|^$' "$OUT/devices.txt" | head -n 20 | sed 's/^/  /' | tee -a "$summary"
+say "opencl-probe + devices (devices.txt):"
+grep -v '^=== \|incubator\|^$' "$OUT/devices.txt" | head -n 30 | sed 's/^/  /' | tee -a "$summary"
 if [[ -f $OUT/tests.txt ]]; then
     say "tests (tests.txt, selection: $tests):"
     say "  $(sed -n 's/^\[ *\([0-9]*\) tests \(found\|successful\|failed\|skipped\|aborted\) *\]$/\1 \2/p' \
