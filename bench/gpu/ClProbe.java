@@ -1,4 +1,5 @@
 import org.jocl.CL;
+import org.jocl.CLException;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_command_queue;
@@ -26,7 +27,12 @@ public final class ClProbe {
         int reps = args.length > 1 ? Integer.parseInt(args[1]) : 20;
         CL.setExceptionsEnabled(true);
         int[] count = new int[1];
-        CL.clGetPlatformIDs(0, null, count);
+        try {
+            CL.clGetPlatformIDs(0, null, count);
+        } catch (CLException e) {
+            System.out.println("no OpenCL platform: " + e.getMessage() + " (the ICD loader found no usable driver)");
+            System.exit(1);
+        }
         cl_platform_id[] platforms = new cl_platform_id[count[0]];
         CL.clGetPlatformIDs(platforms.length, platforms, null);
         int devices = 0;

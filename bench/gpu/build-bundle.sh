@@ -117,6 +117,9 @@ done | awk '$2 == "=>" {print $1, $3}' | sort -u | while read -r name path; do
     cp -L "$path" "$bundle/lib/$name"
 done
 
+# Debian's libfontmanager also dlopens the unversioned name.
+[[ -f $bundle/lib/libfreetype.so.6 ]] && ln -sf libfreetype.so.6 "$bundle/lib/libfreetype.so"
+
 cp "$here/run.sh" "$bundle/run.sh"
 chmod +x "$bundle/run.sh" "$bundle/runtime/bin/"*
 
