@@ -107,6 +107,13 @@ class RunCommandErrorsTest {
     }
 
     @Test
+    void inputPathThroughARegularFile() throws IOException {
+        String line = fails("run", "--op", "softmax", "--in", in.resolve("x.npy").toString(), "--out",
+                out.toString());
+        assertTrue(line.contains("x.npy"), line);
+    }
+
+    @Test
     void unreadableInput() throws IOException {
         Files.setPosixFilePermissions(in, PosixFilePermissions.fromString("---------"));
         try {
