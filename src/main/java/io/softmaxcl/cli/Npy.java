@@ -210,7 +210,7 @@ final class Npy {
         return FileChannel.open(file, StandardOpenOption.READ);
     }
 
-    static Header readHeader(FileChannel ch, Path file, String role, Set<NpyType> accepted, String expected)
+    private static Header readHeader(FileChannel ch, Path file, String role, Set<NpyType> accepted, String expected)
             throws IOException {
         long size = ch.size();
         if (size == 0) {
