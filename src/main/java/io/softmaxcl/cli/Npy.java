@@ -28,10 +28,11 @@ final class Npy {
     private static final int ALIGN = 64;
     /** Far beyond any real header; a larger length field means the file is corrupt. */
     private static final int MAX_HEADER = 1 << 20;
-    /** Bulk transfers go through a direct buffer of this many bytes (a multiple of every element size). */
-    private static final int CHUNK = 1 << 20;
-    /** Float data is read through memory mappings of at most this many bytes. */
-    private static final int MAP_BYTES = 1 << 28;
+    /**
+     * Bulk transfers go through a direct buffer of this many bytes (a multiple of every element size). Not a memory
+     * mapping: on Windows a mapped input could not be replaced by {@code --out X --force} until garbage collection.
+     */
+    private static final int CHUNK = 16 << 20;
 
     private Npy() {
     }
@@ -65,13 +66,10 @@ final class Npy {
                     "float32 ('<f4') or float64 ('<f8')");
             int n = (int) h.count();
             float[] values = allocate(n, file, h);
-            int size = h.type().size;
+            ByteBuffer buf = chunkBuffer(n, h.type().size);
             int done = 0;
             while (done < n) {
-                // Map the data a large slice at a time: one bulk copy per slice, no intermediate buffer.
-                int k = Math.min(n - done, MAP_BYTES / size);
-                ByteBuffer buf = ch.map(FileChannel.MapMode.READ_ONLY, h.dataOffset() + (long) done * size,
-                        (long) k * size).order(ByteOrder.LITTLE_ENDIAN);
+                int k = fill(ch, buf, n - done, h.type().size, file);
                 if (h.type() == NpyType.FLOAT32) {
                     buf.asFloatBuffer().get(values, done, k);
                 } else {
@@ -212,7 +210,7 @@ final class Npy {
         return FileChannel.open(file, StandardOpenOption.READ);
     }
 
-    static Header readHeader(FileChannel ch, Path file, String role, Set<NpyType> accepted, String expected)
+    private static Header readHeader(FileChannel ch, Path file, String role, Set<NpyType> accepted, String expected)
             throws IOException {
         long size = ch.size();
         if (size == 0) {

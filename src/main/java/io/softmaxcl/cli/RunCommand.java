@@ -184,9 +184,9 @@ final class RunCommand implements Callable<Integer> {
         long t3 = System.nanoTime();
 
         if (operation == Op.CROSS_ENTROPY) {
-            write2(out, lossShape, loss, gradOut, shape, gradOut == null ? null : data, x.type());
+            writeOutputs(out, lossShape, loss, gradOut, shape, gradOut == null ? null : data, x.type());
         } else {
-            write2(out, shape, data, null, null, null, x.type());
+            writeOutputs(out, shape, data, null, null, null, x.type());
         }
         if (verbose) {
             spec.commandLine().getErr().printf(Locale.ROOT,
@@ -318,7 +318,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** Writes one or two outputs; neither target changes unless both were written completely. */
-    private void write2(Path first, int[] firstShape, float[] firstData, Path second, int[] secondShape,
+    private void writeOutputs(Path first, int[] firstShape, float[] firstData, Path second, int[] secondShape,
                         float[] secondData, NpyType type) throws IOException {
         try (AtomicOutput a = AtomicOutput.open(first, force);
              AtomicOutput b = second == null ? null : AtomicOutput.open(second, force)) {

@@ -8,6 +8,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -104,6 +106,13 @@ class RunCommandErrorsTest {
     void inputThatIsADirectory() throws IOException {
         String line = fails("run", "--op", "softmax", "--in", dir.toString(), "--out", out.toString());
         assertTrue(line.contains("is a directory"), line);
+    }
+
+    @Test
+    void inputPathThroughARegularFile() throws IOException {
+        String line = fails("run", "--op", "softmax", "--in", in.resolve("x.npy").toString(), "--out",
+                out.toString());
+        assertTrue(line.contains("x.npy"), line);
     }
 
     @Test
@@ -288,7 +297,7 @@ class RunCommandErrorsTest {
     }
 
     private static byte[] targetBytes(int... t) {
-        var b = java.nio.ByteBuffer.allocate(4 * t.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(4 * t.length).order(ByteOrder.LITTLE_ENDIAN);
         for (int v : t) {
             b.putInt(v);
         }

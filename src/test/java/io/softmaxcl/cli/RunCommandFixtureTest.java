@@ -18,6 +18,7 @@ import static io.softmaxcl.cli.Cli.fixture;
 import static io.softmaxcl.cli.Cli.floats;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code run} against outputs PyTorch 1.13 computed in float32 (src/test/resources/fixtures/make_fixtures.py), on
@@ -200,7 +201,7 @@ class RunCommandFixtureTest {
         Cli.Result loud = Cli.run("run", "--verbose", "--force", "--op", "softmax", "--in",
                 fixture("softmax_in").toString(), "--out", out.toString());
         assertEquals(0, loud.code(), loud.err());
-        org.junit.jupiter.api.Assertions.assertTrue(loud.err().contains("softmax of (10, 7) <f4 on "),
+        assertTrue(loud.err().contains("softmax of (10, 7) <f4 on "),
                 () -> "verbose names the backend: " + loud.err());
     }
 }
