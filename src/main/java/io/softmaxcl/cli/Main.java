@@ -3,11 +3,11 @@ package io.softmaxcl.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-import java.util.logging.ConsoleHandler;
-import java.util.logging.Formatter;
+import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
 
 /** The {@code softmax-cl} command line: {@code run}, {@code devices}, {@code bench}. */
 @Command(name = "softmax-cl",
@@ -47,13 +47,24 @@ public final class Main {
         if (logger.getHandlers().length > 0) {
             return;
         }
-        ConsoleHandler handler = new ConsoleHandler();
-        handler.setFormatter(new Formatter() {
+        // Looks System.err up at each record (ConsoleHandler would keep the stream it saw first).
+        Handler handler = new Handler() {
             @Override
-            public String format(LogRecord r) {
-                return "softmax-cl: " + formatMessage(r) + System.lineSeparator();
+            public void publish(LogRecord r) {
+                if (isLoggable(r)) {
+                    System.err.println("softmax-cl: " + new SimpleFormatter().formatMessage(r));
+                }
             }
-        });
+
+            @Override
+            public void flush() {
+                System.err.flush();
+            }
+
+            @Override
+            public void close() {
+            }
+        };
         handler.setLevel(Level.ALL);
         logger.addHandler(handler);
         logger.setUseParentHandlers(false);
