@@ -50,8 +50,10 @@ final class ResourceProbe {
             pool.assertInputsUnchanged();
         } else {
             List<CheckedCall> calls = CheckedCall.pool(5, 640).calls();
-            // Warm up: a few engines, so that class loading, compiled code and one-time probes are in the baseline.
-            for (int i = 0; i < 20; i++) {
+            // Warm up: a few engines, so that class loading, compiled code and one-time probes are in the baseline
+            // (only 3 when few are tested: an OpenCL engine builds a program).
+            int warmUp = Math.min(20, Math.max(3, count / 10));
+            for (int i = 0; i < warmUp; i++) {
                 try (SoftmaxEngine engine = SoftmaxEngine.create(backend)) {
                     calls.get(i % calls.size()).run(engine);
                 }
