@@ -61,7 +61,7 @@ step "check tools (ChartCheck, ClProbe)"
 classpath=$bundle/softmax-cl.jar$(printf ':%s' "$bundle"/test-lib/*.jar)
 modules=$("$jdk/bin/jdeps" --multi-release 17 --ignore-missing-deps --print-module-deps \
     --class-path "$classpath" "$bundle/softmax-cl.jar" "$bundle"/test-lib/*.jar "$bundle/test-classes" "$bundle/tools")
-modules="$modules,jdk.incubator.vector"
+modules=$(printf '%s\n' "${modules//,/$'\n'}" jdk.incubator.vector | sort -u | paste -sd, -)
 step "jlink: $modules"
 # Headless: the X11, JAWT, splash-screen and sound natives are never loaded.
 "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=2 \
