@@ -217,7 +217,7 @@ if [[ -f $OUT/tests.txt ]]; then
     grep -E '✘|MethodSource|=> ' "$OUT/tests.txt" | head -n 12 | cut -c1-200 | sed 's/^/  /' | tee -a "$summary"
 fi
 say "bench (bench.txt):"
-grep -v '^=== \|incubator\|^$' "$OUT/bench.txt" | tail -n 40 | cut -c1-200 | sed 's/^/  /' | tee -a "$summary"
+grep -v '^=== \|incubator\|^$\|^bench: \[' "$OUT/bench.txt" | tail -n 70 | cut -c1-200 | sed 's/^/  /' | tee -a "$summary"
 say ""
 say "files in $OUT: $(cd "$OUT" && ls | tr '\n' ' ')summary.txt"
 if ((${#failed[@]})); then
