@@ -136,8 +136,9 @@ export TERM=dumb
 {
     echo "softmax-cl device run $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -n) ($(uname -sr), $(uname -m))"
     echo "cpu: $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //') x $(nproc 2>/dev/null || echo '?')"
-    if has nvidia-smi; then
-        echo "gpu: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | head -n4 | paste -sd';' -)"
+    smi=$(command -v nvidia-smi || ls /usr/local/nvidia/bin/nvidia-smi 2>/dev/null)
+    if [[ -n $smi ]]; then
+        echo "gpu: $("$smi" --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | head -n4 | paste -sd';' -)"
     fi
     echo "opencl: $icd_note"
     echo "bundle: $(sed -n '2p' "$bundle/MANIFEST.txt" 2>/dev/null) [$(sed -n 's/^size: //p' "$bundle/MANIFEST.txt" 2>/dev/null)]"
