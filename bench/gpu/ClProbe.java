@@ -39,7 +39,12 @@ public final class ClProbe {
         for (int p = 0; p < platforms.length; p++) {
             System.out.printf("platform %d: %s, %s%n", p, platformString(platforms[p], CL.CL_PLATFORM_NAME),
                     platformString(platforms[p], CL.CL_PLATFORM_VERSION));
-            CL.clGetDeviceIDs(platforms[p], CL.CL_DEVICE_TYPE_ALL, 0, null, count);
+            try {
+                CL.clGetDeviceIDs(platforms[p], CL.CL_DEVICE_TYPE_ALL, 0, null, count);
+            } catch (CLException e) {
+                System.out.println("  no devices: " + e.getMessage());
+                continue;
+            }
             cl_device_id[] ids = new cl_device_id[count[0]];
             CL.clGetDeviceIDs(platforms[p], CL.CL_DEVICE_TYPE_ALL, ids.length, ids, null);
             for (int d = 0; d < ids.length; d++) {

@@ -136,8 +136,9 @@ export TERM=dumb
 {
     echo "softmax-cl device run $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -n) ($(uname -sr), $(uname -m))"
     echo "cpu: $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //') x $(nproc 2>/dev/null || echo '?')"
-    if has nvidia-smi; then
-        echo "gpu: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | head -n4 | paste -sd';' -)"
+    smi=$(command -v nvidia-smi || ls /usr/local/nvidia/bin/nvidia-smi 2>/dev/null)
+    if [[ -n $smi ]]; then
+        echo "gpu: $("$smi" --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | head -n4 | paste -sd';' -)"
     fi
     echo "opencl: $icd_note"
     echo "bundle: $(sed -n '2p' "$bundle/MANIFEST.txt" 2>/dev/null) [$(sed -n 's/^size: //p' "$bundle/MANIFEST.txt" 2>/dev/null)]"
@@ -167,16 +168,19 @@ case $tests in
     *) selectors=(--include-classname "$tests") ;;
 esac
 if [[ $tests != none ]]; then
+    # Everything on the JVM's own class path (not the launcher's --class-path): tests that fork a JVM with
+    # java.class.path then find their classes too.
     test_cp=$bundle/test-classes:$bundle/softmax-cl.jar
-    for j in "$bundle"/test-lib/*.jar; do
-        [[ $j == *console-standalone* ]] || test_cp=$test_cp:$j
-    done
+    for j in "$bundle"/test-lib/*.jar; do test_cp=$test_cp:$j; done
+    mkdir -p "$scratch/tests-cwd"
+    cd "$scratch/tests-cwd" || exit 2   # files tests write relative to the working directory stay out of the repo
     step tests "${SOFTMAXCL_TIMEOUT_TESTS:-150}" "$OUT/tests.txt" \
         env CI=true "$java" "${jvm_opts[@]}" -Dsoftmaxcl.test.jar="$bundle/softmax-cl.jar" \
-        -jar "$bundle"/test-lib/junit-platform-console-standalone-*.jar execute \
+        -cp "$test_cp" org.junit.platform.console.ConsoleLauncher execute \
         --disable-banner --disable-ansi-colors --details=tree --fail-if-no-tests \
-        --class-path "$test_cp" --scan-class-path "$bundle/test-classes" \
-        --reports-dir "$scratch/junit" "${selectors[@]}"
+        --scan-class-path "$bundle/test-classes" --reports-dir "$scratch/junit" \
+        --config "jqwik.database=$scratch/jqwik-database" "${selectors[@]}"
+    cd "$OLDPWD" || exit 2
     # Jupiter's report as junit.xml; other engines' reports (e.g. jqwik) packed only when they ran something.
     [[ -f $scratch/junit/TEST-junit-jupiter.xml ]] && cp "$scratch/junit/TEST-junit-jupiter.xml" "$OUT/junit.xml"
     if grep -l '<testcase' "$scratch"/junit/*.xml 2>/dev/null | grep -qv 'TEST-junit-jupiter.xml'; then
@@ -198,8 +202,14 @@ say "opencl-probe + devices (devices.txt):"
 grep -v '^=== \|incubator\|^$' "$OUT/devices.txt" | head -n 30 | sed 's/^/  /' | tee -a "$summary"
 if [[ -f $OUT/tests.txt ]]; then
     say "tests (tests.txt, selection: $tests):"
-    say "  $(sed -n 's/^\[ *\([0-9]*\) tests \(found\|successful\|failed\|skipped\|aborted\) *\]$/\1 \2/p' \
-        "$OUT/tests.txt" | paste -sd',' - | sed 's/,/, /g')"
+    counts=$(sed -n 's/^\[ *\([0-9]*\) tests \(found\|successful\|failed\|skipped\|aborted\) *\]$/\1 \2/p' \
+        "$OUT/tests.txt" | paste -sd',' - | sed 's/,/, /g')
+    if [[ -n $counts ]]; then
+        say "  $counts"
+    else
+        say "  no JUnit summary (the test JVM died or timed out); the end of tests.txt:"
+        grep -v '^$' "$OUT/tests.txt" | tail -n 6 | cut -c1-200 | sed 's/^/    /' | tee -a "$summary"
+    fi
     xml=$OUT/junit.xml
     if [[ -f $xml ]]; then
         ocl=$(grep -o '<testcase [^>]*classname="[^"]*\(OpenCl\|OpenCL\|Opencl\|\.opencl\.\)[^"]*"' "$xml" | wc -l)
@@ -208,7 +218,7 @@ if [[ -f $OUT/tests.txt ]]; then
     grep -E '✘|MethodSource|=> ' "$OUT/tests.txt" | head -n 12 | cut -c1-200 | sed 's/^/  /' | tee -a "$summary"
 fi
 say "bench (bench.txt):"
-grep -v '^=== \|incubator\|^$' "$OUT/bench.txt" | tail -n 40 | cut -c1-200 | sed 's/^/  /' | tee -a "$summary"
+grep -v '^=== \|incubator\|^$\|^bench: \[' "$OUT/bench.txt" | tail -n 70 | cut -c1-200 | sed 's/^/  /' | tee -a "$summary"
 say ""
 say "files in $OUT: $(cd "$OUT" && ls | tr '\n' ' ')summary.txt"
 if ((${#failed[@]})); then
