@@ -14,6 +14,7 @@ import org.jocl.cl_mem;
 import org.jocl.cl_program;
 
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.ReentrantLock;
@@ -51,6 +52,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     private DeviceBuffer bufC;
     private DeviceBuffer bufMask;
     private DeviceBuffer bufPartial;
+    private final Map<Integer, FixedColsProgram> fixedCols = new LinkedHashMap<>();
     private long budgetBytes;
     private volatile KernelPlan.Variant forced;
     private boolean closed;
@@ -106,6 +108,10 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     @Override
     public String device() {
         return "OpenCL " + device.describe();
+    }
+
+    boolean isCpuDevice() {
+        return device.isCpu();
     }
 
     int groupSize() {
@@ -319,7 +325,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     String describePlan(int rows, int cols) {
         KernelPlan p = plan(rows, cols);
         return p.variant() + " local=" + p.local() + (p.segments() > 1 ? " segments=" + p.segments() : "")
-                + (p.team() > 1 ? " team=" + p.team() : "");
+                + (p.team() > 1 ? " team=" + p.team() : "") + (p.fixedCols() ? " fixed-cols" : "");
     }
 
     private void fillRandom(cl_mem x, long n) {
@@ -342,6 +348,19 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         int code = opCode(op);
         switch (plan.variant()) {
             case ROW_PER_ITEM -> {
+                if (plan.fixedCols()) {
+                    // Exactly one work-item per row: full work-groups first, the remainder at a global offset.
+                    cl_kernel k = fixedColsKernel(cols, op);
+                    setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
+                    long full = rows - rows % plan.local();
+                    if (full > 0) {
+                        Cl.enqueue(queue, k, 0, full, plan.local(), "softmax_tiny");
+                    }
+                    if (rows > full) {
+                        Cl.enqueue(queue, k, full, rows - full, rows - full, "softmax_tiny");
+                    }
+                    return;
+                }
                 cl_kernel k = kernels.get("softmax_item" + opSuffix(op));
                 setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
                 Cl.enqueue(queue, k, roundUp(rows, plan.local()), plan.local(), "softmax_item");
@@ -386,6 +405,47 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 Cl.argInt(f, 10, plan.segmentLength());
                 Cl.enqueue(queue, f, global, local, prefix + "_finish");
             }
+        }
+    }
+
+    /** The work-item kernel from a program built for exactly {@code cols} columns (a few kept, built on demand). */
+    private cl_kernel fixedColsKernel(int cols, RowOp op) {
+        FixedColsProgram p = fixedCols.get(cols);
+        if (p == null) {
+            if (fixedCols.size() >= MAX_FIXED_COLS_PROGRAMS) {
+                Integer eldest = fixedCols.keySet().iterator().next();
+                fixedCols.remove(eldest).release();
+            }
+            p = FixedColsProgram.build(context, device, buildOptions() + " -DCOLS=" + cols);
+            fixedCols.put(cols, p);
+        }
+        return p.kernels.get(op);
+    }
+
+    private static final int MAX_FIXED_COLS_PROGRAMS = 8;
+
+    /** A work-item family program specialised for one column count, with its three per-op kernels. */
+    private record FixedColsProgram(cl_program program, Map<RowOp, cl_kernel> kernels) {
+
+        static FixedColsProgram build(cl_context context, ClDevice device, String options) {
+            String source = KernelSources.load("common.cl") + "\n" + KernelSources.load("softmax_item.cl");
+            cl_program program = Cl.buildProgram(context, device.id(), source, options, device.info().name());
+            Map<RowOp, cl_kernel> kernels = new java.util.EnumMap<>(RowOp.class);
+            try {
+                for (RowOp op : RowOp.values()) {
+                    kernels.put(op, Cl.createKernel(program, "softmax_tiny" + opSuffix(op)));
+                }
+            } catch (RuntimeException e) {
+                kernels.values().forEach(Cl::release);
+                Cl.release(program);
+                throw e;
+            }
+            return new FixedColsProgram(program, kernels);
+        }
+
+        void release() {
+            kernels.values().forEach(Cl::release);
+            Cl.release(program);
         }
     }
 
@@ -459,6 +519,8 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 b.release();
             }
         }
+        fixedCols.values().forEach(FixedColsProgram::release);
+        fixedCols.clear();
         kernels.values().forEach(Cl::release);
         kernels.clear();
         Cl.release(program);

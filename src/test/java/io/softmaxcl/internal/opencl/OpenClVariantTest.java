@@ -72,6 +72,26 @@ class OpenClVariantTest {
     }
 
     @Test
+    void manyTinyRowsUseProgramsBuiltForTheirColumnCount() {
+        OpenClBackend b = OpenClTestData.backend();
+        b.forceVariant(KernelPlan.Variant.ROW_PER_ITEM);
+        // Not a multiple of the local size: the remainder runs as a second launch at a global offset.
+        int rows = KernelPlan.FIXED_COLS_MIN_ROWS + 5;
+        for (int cols : new int[] {1, 10, KernelPlan.FIXED_COLS_MAX}) {
+            org.junit.jupiter.api.Assertions.assertEquals(b.isCpuDevice(), b.plan(rows, cols).fixedCols(),
+                    "CPU devices build tiny-row programs: " + b.plan(rows, cols));
+            check(b, RowOp.SOFTMAX, rows, cols, 1f, KernelPlan.Variant.ROW_PER_ITEM);
+            check(b, RowOp.LOG_SOFTMAX, rows, cols, 1 / 2f, KernelPlan.Variant.ROW_PER_ITEM);
+            float[] x = OpenClTestData.batch(rows, cols, cols, true);
+            byte[] mask = OpenClTestData.mask(rows, cols, cols + 1);
+            float[] y = new float[x.length];
+            b.forward(RowOp.MASKED_SOFTMAX, x, 0, y, 0, rows, cols, 1f, mask, 0);
+            OpenClTestData.assertClose(Reference.maskedSoftmax(x, mask, rows, cols), y, cols, 2e-5, 1e-7,
+                    "tiny masked " + rows + "x" + cols);
+        }
+    }
+
+    @Test
     void fewHugeRowsSplitIntoSegmentsMatchReference() {
         OpenClBackend b = OpenClTestData.backend();
         for (KernelPlan.Variant v : List.of(KernelPlan.Variant.ROW_SPLIT_ITEMS, KernelPlan.Variant.ROW_SPLIT_GROUPS)) {
