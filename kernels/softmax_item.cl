@@ -260,7 +260,8 @@ inline void item_row(__global const float* x, gfloat* y, int rows, int cols, int
 
 // Split rows, step 1: work-item (row, chunk) writes the (max, sum) of its chunk of chunk_len columns.
 inline void item_partial(__global const float* x, __global float2* partial, int rows, int cols, int op,
-                         float inv_t, __global const uchar* mask, int has_mask, int chunks, int chunk_len) {
+                         float inv_t, __global const uchar* mask, int has_mask, int chunks, int chunk_len,
+                         gfloat* y) {
     int g = get_global_id(0);
     if (g >= rows * chunks) {
         return;
@@ -273,7 +274,8 @@ inline void item_partial(__global const float* x, __global float2* partial, int 
     // nothing, while a NaN still poisons the sum.
     int pmask = op == OP_MASKED_SOFTMAX && has_mask;
     float m = range_max(OP_MASKED_SOFTMAX, x, k0, lo, hi, inv_t, mask, pmask);
-    float s = range_sum(OP_MASKED_SOFTMAX, x, 0, k0, lo, hi, inv_t, mask, pmask, m, 0);
+    // Softmax and masked softmax keep exp(v - chunk max) in y, so the finish step only rescales (one exp each).
+    float s = range_sum(OP_MASKED_SOFTMAX, x, y, k0, lo, hi, inv_t, mask, pmask, m, op != OP_LOG_SOFTMAX);
     partial[g] = (float2) (m, s);
 }
 
@@ -294,7 +296,14 @@ inline void item_finish(__global const float* x, gfloat* y, __global const float
         r = md_merge(r, q);
     }
     size_t k0 = (size_t) row * cols;
-    range_write(op, x, y, k0, lo, hi, inv_t, mask, has_mask, r.m, r.d, 0);
+    if (op == OP_LOG_SOFTMAX) {
+        range_write(op, x, y, k0, lo, hi, inv_t, mask, has_mask, r.m, r.d, 0);
+    } else {
+        // y holds exp(v - mc); exp(v - M) / S = y / (S * exp(M - mc)). A NaN here (M = mc = -Inf: an all -Inf
+        // row) is the NaN softmax owes that row; masked rows map dropped elements to 0 regardless.
+        float mc = partial[g].x;
+        range_write(op, x, y, k0, lo, hi, inv_t, mask, has_mask, mc, r.d * exp(r.m - mc), 1);
+    }
 }
 
 // One kernel per op, so that the op is a constant and its branches vanish from the inner loops. The op argument
@@ -306,8 +315,8 @@ __kernel void softmax_item##SUFFIX(__global const float* x, gfloat* y, int rows,
 } \
 __kernel void softmax_item_partial##SUFFIX(__global const float* x, __global float2* partial, int rows, int cols, \
                                            int op, float inv_t, __global const uchar* mask, int has_mask, \
-                                           int chunks, int chunk_len) { \
-    item_partial(x, partial, rows, cols, OP, inv_t, mask, has_mask, chunks, chunk_len); \
+                                           int chunks, int chunk_len, gfloat* y) { \
+    item_partial(x, partial, rows, cols, OP, inv_t, mask, has_mask, chunks, chunk_len, y); \
 } \
 __kernel void softmax_item_finish##SUFFIX(__global const float* x, gfloat* y, __global const float2* partial, \
                                           int rows, int cols, int op, float inv_t, __global const uchar* mask, \

@@ -31,7 +31,7 @@ record KernelPlan(Variant variant, int local, int segments, int segmentLength, i
 
     /** System property forcing one variant for every shape (tests and experiments), e.g. {@code ROW_PER_GROUP}. */
     static final String VARIANT_PROPERTY = "softmaxcl.opencl.variant";
-    static final int SPLIT_MIN_COLS = 16384;
+    static final int SPLIT_MIN_COLS = 65536;
     static final int MIN_CHUNK = 4096;
     static final int FIXED_COLS_MAX = 32;
     static final int FIXED_COLS_MIN_ROWS = 4096;

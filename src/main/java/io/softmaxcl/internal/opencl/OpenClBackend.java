@@ -390,6 +390,9 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 setForwardArgs(p, x, partial, rows, cols, code, invT, mask, hasMask);
                 Cl.argInt(p, 8, plan.segments());
                 Cl.argInt(p, 9, plan.segmentLength());
+                if (items) {
+                    Cl.argMem(p, 10, y);
+                }
                 Cl.enqueue(queue, p, global, local, prefix + "_partial");
                 cl_kernel f = kernels.get(prefix + "_finish" + suffix);
                 Cl.argMem(f, 0, x);
