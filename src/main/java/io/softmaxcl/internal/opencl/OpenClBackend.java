@@ -37,7 +37,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             "softmax_item_finish_softmax", "softmax_item_log_softmax", "softmax_item_partial_log_softmax",
             "softmax_item_finish_log_softmax", "softmax_item_masked_softmax", "softmax_item_partial_masked_softmax",
             "softmax_item_finish_masked_softmax", "softmax_group", "softmax_group_partial", "softmax_group_finish",
-            "softmax_team", "softmax_backward", "cross_entropy"};
+            "softmax_team", "softmax_backward", "softmax_backward_item", "cross_entropy", "cross_entropy_item"};
 
     private final ClDevice device;
     private final KernelPlan.Device planDevice;
@@ -184,7 +184,8 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         try {
             ensureOpen();
             int chunk = chunkRows(rows, cols, cols * 12L);
-            cl_kernel kernel = kernels.get("softmax_backward");
+            boolean items = itemFamily();
+            cl_kernel kernel = kernels.get(items ? "softmax_backward_item" : "softmax_backward");
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int k = Math.min(chunk, rows - r0);
                 long n = (long) k * cols;
@@ -199,7 +200,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 Cl.argInt(kernel, 3, k);
                 Cl.argInt(kernel, 4, cols);
                 Cl.argInt(kernel, 5, opCode(op));
-                Cl.enqueue(queue, kernel, (long) k * groupSize, groupSize, "softmax_backward");
+                enqueueRows(kernel, k, items, "softmax_backward");
                 Cl.read(queue, bdx, Pointer.to(dx).withByteOffset(4L * (dxOffset + (long) r0 * cols)), n * 4);
                 if (done != null) {
                     done[0] = r0 + k;
@@ -224,7 +225,8 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         try {
             ensureOpen();
             int chunk = chunkRows(rows, cols, cols * 4L + 8);
-            cl_kernel kernel = kernels.get("cross_entropy");
+            boolean items = itemFamily();
+            cl_kernel kernel = kernels.get(items ? "cross_entropy_item" : "cross_entropy");
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int k = Math.min(chunk, rows - r0);
                 long n = (long) k * cols;
@@ -241,7 +243,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 Cl.argInt(kernel, 5, ignoreIndex);
                 Cl.argFloat(kernel, 6, labelSmoothing);
                 Cl.argFloat(kernel, 7, gradScale);
-                Cl.enqueue(queue, kernel, (long) k * groupSize, groupSize, "cross_entropy");
+                enqueueRows(kernel, k, items, "cross_entropy");
                 // Losses land in a staging array so that a failed gradient read leaves rowLoss and logits as a
                 // consistent "not done" pair for this chunk.
                 float[] stage = new float[k];
@@ -256,6 +258,28 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Backward and cross-entropy come in two families, as the forward does: one work-item per row on CPU devices,
+     * one work-group per row elsewhere. A forced forward variant forces the matching family (tests).
+     */
+    private boolean itemFamily() {
+        KernelPlan.Variant v = forced;
+        if (v == null) {
+            return device.isCpu();
+        }
+        return v == KernelPlan.Variant.ROW_PER_ITEM || v == KernelPlan.Variant.ROW_SPLIT_ITEMS;
+    }
+
+    /** One work-item per row (local size as the forward plan picks it) or one work-group per row. */
+    private void enqueueRows(cl_kernel kernel, int rows, boolean items, String what) {
+        if (items) {
+            int local = KernelPlan.choose(planDevice, rows, 1, KernelPlan.Variant.ROW_PER_ITEM).local();
+            Cl.enqueue(queue, kernel, roundUp(rows, local), local, what);
+        } else {
+            Cl.enqueue(queue, kernel, (long) rows * groupSize, groupSize, what);
         }
     }
 
