@@ -53,6 +53,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     private DeviceBuffer bufMask;
     private DeviceBuffer bufPartial;
     private final Map<Integer, FixedColsProgram> fixedCols = new LinkedHashMap<>();
+    private final java.util.Set<Resident> residents = new java.util.HashSet<>();
     private long budgetBytes;
     private volatile KernelPlan.Variant forced;
     private boolean closed;
@@ -540,7 +541,202 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         }
     }
 
+    /** A batch kept in this device's memory; its buffers are released by its close or the backend's. */
+    ResidentBatch resident(int rows, int cols) {
+        lock.lock();
+        try {
+            ensureOpen();
+            long bytes = (long) rows * cols * 4;
+            if (bytes * 3 > budgetBytes || bytes > maxAllocBytes()) {
+                throw new BackendUnavailableException("a resident batch of " + rows + " × " + cols + " needs "
+                        + bytes * 3 + " bytes of device memory, more than the OpenCL budget (" + budgetBytes
+                        + " bytes) on " + device.info().name());
+            }
+            Resident r = new Resident(rows, cols);
+            residents.add(r);
+            return r;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long maxAllocBytes() {
+        return device.info().maxAllocBytes() > 0 ? device.info().maxAllocBytes() : Long.MAX_VALUE;
+    }
+
+    /** Device-resident batch: the data buffer plus scratch buffers, swapped as results replace the data. */
+    private final class Resident implements ResidentBatch {
+        private final int rows;
+        private final int cols;
+        private DeviceBuffer data;
+        private DeviceBuffer scratch;
+        private DeviceBuffer extra;
+        private boolean closed;
+
+        Resident(int rows, int cols) {
+            this.rows = rows;
+            this.cols = cols;
+            long maxAlloc = device.info().maxAllocBytes();
+            data = new DeviceBuffer(context, maxAlloc);
+            scratch = new DeviceBuffer(context, maxAlloc);
+            extra = new DeviceBuffer(context, maxAlloc);
+            try {
+                data.ensure(bytes());
+                scratch.ensure(bytes());
+            } catch (RuntimeException e) {
+                releaseBuffers();
+                throw e;
+            }
+        }
+
+        private long bytes() {
+            return (long) rows * cols * 4;
+        }
+
+        @Override
+        public int rows() {
+            return rows;
+        }
+
+        @Override
+        public int cols() {
+            return cols;
+        }
+
+        private void check() {
+            ensureOpen();
+            if (closed) {
+                throw new IllegalStateException("this batch is closed");
+            }
+        }
+
+        private void swap() {
+            DeviceBuffer t = data;
+            data = scratch;
+            scratch = t;
+        }
+
+        @Override
+        public void forward(RowOp op, float invTemperature) {
+            lock.lock();
+            try {
+                check();
+                cl_mem none = bufMask.ensure(1);
+                launchForward(op, plan(rows, cols), data.ensure(bytes()), scratch.ensure(bytes()), none, false, rows,
+                        cols, invTemperature);
+                Cl.finish(queue);
+                swap();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void backward(RowOp op, float[] dy, int dyOffset) {
+            lock.lock();
+            try {
+                check();
+                cl_mem bdy = extra.ensure(bytes());
+                Cl.write(queue, bdy, Pointer.to(dy).withByteOffset(4L * dyOffset), bytes());
+                boolean items = itemFamily();
+                cl_kernel kernel = kernels.get(items ? "softmax_backward_item" : "softmax_backward");
+                Cl.argMem(kernel, 0, data.ensure(bytes()));
+                Cl.argMem(kernel, 1, bdy);
+                Cl.argMem(kernel, 2, scratch.ensure(bytes()));
+                Cl.argInt(kernel, 3, rows);
+                Cl.argInt(kernel, 4, cols);
+                Cl.argInt(kernel, 5, opCode(op));
+                enqueueRows(kernel, rows, items, "softmax_backward");
+                Cl.finish(queue);
+                swap();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void crossEntropy(int[] targets, int targetOffset, int ignoreIndex, float labelSmoothing,
+                                 float[] rowLoss, float gradScale) {
+            lock.lock();
+            try {
+                check();
+                boolean items = itemFamily();
+                cl_kernel kernel = kernels.get(items ? "cross_entropy_item" : "cross_entropy");
+                cl_mem x = data.ensure(bytes());
+                if (Float.isNaN(gradScale)) {
+                    // Without a gradient the logits must survive: run on a copy.
+                    cl_mem copy = scratch.ensure(bytes());
+                    Cl.check(CL.clEnqueueCopyBuffer(queue, x, copy, 0, 0, bytes(), 0, null, null),
+                            "clEnqueueCopyBuffer");
+                    x = copy;
+                }
+                cl_mem t = bufB.ensure(rows * 4L);
+                cl_mem loss = bufC.ensure(rows * 4L);
+                Cl.write(queue, t, Pointer.to(targets).withByteOffset(4L * targetOffset), rows * 4L);
+                Cl.argMem(kernel, 0, x);
+                Cl.argMem(kernel, 1, t);
+                Cl.argMem(kernel, 2, loss);
+                Cl.argInt(kernel, 3, rows);
+                Cl.argInt(kernel, 4, cols);
+                Cl.argInt(kernel, 5, ignoreIndex);
+                Cl.argFloat(kernel, 6, labelSmoothing);
+                Cl.argFloat(kernel, 7, gradScale);
+                enqueueRows(kernel, rows, items, "cross_entropy");
+                Cl.read(queue, loss, Pointer.to(rowLoss), rows * 4L);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void write(float[] src, int offset) {
+            lock.lock();
+            try {
+                check();
+                Cl.write(queue, data.ensure(bytes()), Pointer.to(src).withByteOffset(4L * offset), bytes());
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void read(float[] dst, int offset) {
+            lock.lock();
+            try {
+                check();
+                Cl.read(queue, data.ensure(bytes()), Pointer.to(dst).withByteOffset(4L * offset), bytes());
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void close() {
+            lock.lock();
+            try {
+                if (!closed) {
+                    closed = true;
+                    releaseBuffers();
+                    residents.remove(this);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        private void releaseBuffers() {
+            data.release();
+            scratch.release();
+            extra.release();
+        }
+    }
+
     private void releaseAll() {
+        for (Resident r : residents) {
+            r.closed = true;
+            r.releaseBuffers();
+        }
+        residents.clear();
         for (DeviceBuffer b : new DeviceBuffer[] {bufA, bufB, bufC, bufMask, bufPartial}) {
             if (b != null) {
                 b.release();
