@@ -30,6 +30,12 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     /** System property with extra build options appended to the defaults (experiments, e.g. {@code -DUNALIGNED_PTR=0}). */
     static final String BUILD_OPTIONS_PROPERTY = "softmaxcl.opencl.buildOptions";
 
+    /** System property overriding the work-group size of the work-group kernels (a power of two; tests). */
+    static final String GROUP_SIZE_PROPERTY = "softmaxcl.opencl.groupSize";
+
+    /** System property overriding how many row elements the work-group kernel caches in local memory (tests). */
+    static final String CACHE_FLOATS_PROPERTY = "softmaxcl.opencl.cacheFloats";
+
     /** System property capping the device memory one call may use, in bytes (larger batches go in row chunks). */
     static final String MAX_BYTES_PROPERTY = "softmaxcl.opencl.maxBytes";
 
@@ -63,7 +69,8 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         OpenClDeviceInfo info = device.info();
         long maxWg = Math.max(1, info.maxWorkGroupSize());
         // CPU devices run a work-group as a loop; a small group keeps the group variants' barriers cheap there.
-        this.groupSize = (int) Math.min(device.isCpu() ? 64 : 256, Long.highestOneBit(maxWg));
+        int wanted = Integer.getInteger(GROUP_SIZE_PROPERTY, device.isCpu() ? 64 : 256);
+        this.groupSize = (int) Math.min(Integer.highestOneBit(Math.max(1, wanted)), Long.highestOneBit(maxWg));
         this.planDevice = new KernelPlan.Device(device.isCpu(), info.computeUnits(), groupSize);
         this.forced = KernelPlan.Variant.parse(System.getProperty(KernelPlan.VARIANT_PROPERTY));
         long global = info.globalMemBytes() > 0 ? info.globalMemBytes() / 2 : Long.MAX_VALUE;
@@ -96,6 +103,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         if (cacheFloats < 4096) {
             cacheFloats = 0;
         }
+        cacheFloats = Long.getLong(CACHE_FLOATS_PROPERTY, cacheFloats);
         // -w: compilers' warnings would otherwise reach stderr on some drivers (PoCL prints "N warnings generated").
         return "-w -DWG=" + groupSize + " -DVW=16 -DCACHE_FLOATS=" + cacheFloats + " "
                 + System.getProperty(BUILD_OPTIONS_PROPERTY, "");

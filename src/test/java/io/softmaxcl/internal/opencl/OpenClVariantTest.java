@@ -105,6 +105,37 @@ class OpenClVariantTest {
         }
     }
 
+    @Test
+    void theGpuConfigurationOfTheWorkGroupKernelsMatchesReference() {
+        OpenClTestData.backend();
+        // What a GPU gets: 256-wide work-groups and rows of up to 4096 floats cached in local memory.
+        System.setProperty(OpenClBackend.GROUP_SIZE_PROPERTY, "256");
+        System.setProperty(OpenClBackend.CACHE_FLOATS_PROPERTY, "4096");
+        OpenClBackend b;
+        try {
+            b = (OpenClBackend) OpenClBackends.open(new io.softmaxcl.internal.EngineConfig(null, 0));
+        } finally {
+            System.clearProperty(OpenClBackend.GROUP_SIZE_PROPERTY);
+            System.clearProperty(OpenClBackend.CACHE_FLOATS_PROPERTY);
+        }
+        try (b) {
+            org.junit.jupiter.api.Assertions.assertEquals(256, b.groupSize());
+            for (KernelPlan.Variant v : KernelPlan.Variant.values()) {
+                b.forceVariant(v);
+                for (int cols : new int[] {1, 255, 256, 257, 4093, 4096, 4097, 20001}) {
+                    check(b, RowOp.SOFTMAX, 5, cols, 1f, v);
+                    check(b, RowOp.LOG_SOFTMAX, 5, cols, 1f, v);
+                }
+                float[] x = OpenClTestData.batch(6, 4096, 8, true);
+                byte[] mask = OpenClTestData.mask(6, 4096, 9);
+                float[] y = new float[x.length];
+                b.forward(RowOp.MASKED_SOFTMAX, x, 0, y, 0, 6, 4096, 1f, mask, 0);
+                OpenClTestData.assertClose(Reference.maskedSoftmax(x, mask, 6, 4096), y, 4096, 2e-5, 1e-7,
+                        v + " masked, cached row");
+            }
+        }
+    }
+
     private static void check(OpenClBackend b, RowOp op, int rows, int cols, float invT, KernelPlan.Variant v) {
         float[] x = OpenClTestData.batch(rows, cols, 31L * cols + rows, true);
         float[] y = new float[x.length];
