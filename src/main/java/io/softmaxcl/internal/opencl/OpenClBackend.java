@@ -160,6 +160,11 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             int chunk = chunkRows(rows, cols, rowBytes);
             // One plan for every chunk, so that a chunked batch gives bit-for-bit the result of one piece.
             KernelPlan plan = plan(rows, cols);
+            // Without a caller that completes a partial result (AUTO does), a chunked batch is staged so that a
+            // failure part-way leaves the output untouched.
+            boolean staged = done == null && chunk < rows;
+            float[] target = staged ? new float[rows * cols] : out;
+            int targetOffset = staged ? 0 : outOffset;
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int k = Math.min(chunk, rows - r0);
                 long n = (long) k * cols;
@@ -171,10 +176,13 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                     Cl.write(queue, m, Pointer.to(mask).withByteOffset(maskOffset + (long) r0 * cols), n);
                 }
                 launchForward(op, plan, x, y, m, hasMask, k, cols, invTemperature);
-                Cl.read(queue, y, Pointer.to(out).withByteOffset(4L * (outOffset + (long) r0 * cols)), n * 4);
+                Cl.read(queue, y, Pointer.to(target).withByteOffset(4L * (targetOffset + (long) r0 * cols)), n * 4);
                 if (done != null) {
                     done[0] = r0 + k;
                 }
+            }
+            if (staged) {
+                System.arraycopy(target, 0, out, outOffset, rows * cols);
             }
         } finally {
             lock.unlock();
@@ -193,6 +201,9 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         try {
             ensureOpen();
             int chunk = chunkRows(rows, cols, cols * 12L);
+            boolean staged = done == null && chunk < rows;
+            float[] target = staged ? new float[rows * cols] : dx;
+            int targetOffset = staged ? 0 : dxOffset;
             boolean items = itemFamily();
             cl_kernel kernel = kernels.get(items ? "softmax_backward_item" : "softmax_backward");
             for (int r0 = 0; r0 < rows; r0 += chunk) {
@@ -210,10 +221,14 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 Cl.argInt(kernel, 4, cols);
                 Cl.argInt(kernel, 5, opCode(op));
                 enqueueRows(kernel, k, items, "softmax_backward");
-                Cl.read(queue, bdx, Pointer.to(dx).withByteOffset(4L * (dxOffset + (long) r0 * cols)), n * 4);
+                Cl.read(queue, bdx, Pointer.to(target).withByteOffset(4L * (targetOffset + (long) r0 * cols)),
+                        n * 4);
                 if (done != null) {
                     done[0] = r0 + k;
                 }
+            }
+            if (staged) {
+                System.arraycopy(target, 0, dx, dxOffset, rows * cols);
             }
         } finally {
             lock.unlock();
@@ -234,6 +249,10 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         try {
             ensureOpen();
             int chunk = chunkRows(rows, cols, cols * 4L + 8);
+            boolean staged = done == null && chunk < rows;
+            float[] gradTarget = staged && grad ? new float[rows * cols] : logits;
+            int gradOffset = staged && grad ? 0 : offset;
+            float[] lossTarget = staged ? new float[rows] : rowLoss;
             boolean items = itemFamily();
             cl_kernel kernel = kernels.get(items ? "cross_entropy_item" : "cross_entropy");
             for (int r0 = 0; r0 < rows; r0 += chunk) {
@@ -258,12 +277,19 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 float[] stage = new float[k];
                 Cl.read(queue, loss, Pointer.to(stage), k * 4L);
                 if (grad) {
-                    Cl.read(queue, x, Pointer.to(logits).withByteOffset(4L * (offset + (long) r0 * cols)), n * 4);
+                    Cl.read(queue, x, Pointer.to(gradTarget).withByteOffset(4L * (gradOffset + (long) r0 * cols)),
+                            n * 4);
                 }
-                System.arraycopy(stage, 0, rowLoss, r0, k);
+                System.arraycopy(stage, 0, lossTarget, r0, k);
                 if (done != null) {
                     done[0] = r0 + k;
                 }
+            }
+            if (staged) {
+                if (grad) {
+                    System.arraycopy(gradTarget, 0, logits, offset, rows * cols);
+                }
+                System.arraycopy(lossTarget, 0, rowLoss, 0, rows);
             }
         } finally {
             lock.unlock();
