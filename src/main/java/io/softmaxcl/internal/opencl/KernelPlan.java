@@ -18,7 +18,8 @@ import java.util.Locale;
  *       16 × the work-group size → {@link Variant#ROW_SPLIT_GROUPS}; otherwise {@link Variant#ROW_PER_GROUP}
  *       (float4 loads, online max and sum in one read, the row cached in local memory when it fits).</li>
  * </ul>
- * Every variant is correct for every shape; the rule only picks the fastest.
+ * Every variant is correct for every shape; the rule only picks the fastest. With the auto-tuner on
+ * ({@link TuningCache}) the variant measured fastest for the shape class on this device replaces the rule.
  *
  * @param variant the kernel family member
  * @param local   work-group size of the launch
@@ -90,6 +91,26 @@ record KernelPlan(Variant variant, int local, int segments, int segmentLength, i
                 yield new KernelPlan(v, d.groupSize(), ceilDiv(cols, len), len, 1, false);
             }
         };
+    }
+
+    /** The variants the auto-tuner times for a shape: those that suit the device type and the shape. */
+    static java.util.List<Variant> candidates(Device d, int rows, int cols) {
+        java.util.List<Variant> list = new java.util.ArrayList<>();
+        if (d.cpu()) {
+            list.add(Variant.ROW_PER_ITEM);
+            if (cols >= 2 * MIN_CHUNK) {
+                list.add(Variant.ROW_SPLIT_ITEMS);
+            }
+        } else {
+            if (cols <= 4096) {
+                list.add(Variant.ROWS_PER_GROUP);
+            }
+            list.add(Variant.ROW_PER_GROUP);
+            if (cols > 4 * d.groupSize()) {
+                list.add(Variant.ROW_SPLIT_GROUPS);
+            }
+        }
+        return list;
     }
 
     private static int clamp(int v, int lo, int hi) {

@@ -4,6 +4,7 @@ import io.softmaxcl.Backend;
 import io.softmaxcl.BackendUnavailableException;
 import io.softmaxcl.internal.ComputeBackend;
 import io.softmaxcl.internal.DeviceBenchmark;
+import io.softmaxcl.internal.Log;
 import io.softmaxcl.internal.RowOp;
 import org.jocl.CL;
 import org.jocl.Pointer;
@@ -60,6 +61,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     private DeviceBuffer bufPartial;
     private final Map<Integer, FixedColsProgram> fixedCols = new LinkedHashMap<>();
     private final java.util.Set<Resident> residents = new java.util.HashSet<>();
+    private final TuningCache tuning;
     private long budgetBytes;
     private volatile KernelPlan.Variant forced;
     private boolean closed;
@@ -74,6 +76,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         this.planDevice = new KernelPlan.Device(device.isCpu(), info.computeUnits(), groupSize);
         this.forced = KernelPlan.Variant.parse(System.getProperty(KernelPlan.VARIANT_PROPERTY));
         long global = info.globalMemBytes() > 0 ? info.globalMemBytes() / 2 : Long.MAX_VALUE;
+        this.tuning = TuningCache.forDevice(info);
         Long cap = Long.getLong(MAX_BYTES_PROPERTY);
         this.budgetBytes = cap != null ? Math.min(cap, global) : global;
         try {
@@ -119,6 +122,10 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         return "OpenCL " + device.describe();
     }
 
+    KernelPlan.Device planDevice() {
+        return planDevice;
+    }
+
     boolean isCpuDevice() {
         return device.isCpu();
     }
@@ -138,7 +145,44 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     }
 
     KernelPlan plan(int rows, int cols) {
-        return KernelPlan.choose(planDevice, rows, cols, forced);
+        KernelPlan.Variant v = forced;
+        if (v == null && tuning != null) {
+            v = tuning.get(rows, cols);
+        }
+        return KernelPlan.choose(planDevice, rows, cols, v);
+    }
+
+    /**
+     * The plan for a call whose input is already in {@code x}: with tuning on and this shape class not yet
+     * tuned, times each candidate variant on the call's own buffers (best of 3 after a warm-up) and remembers the
+     * fastest. Results do not depend on which variant runs, only the time does.
+     */
+    private KernelPlan tunedPlan(RowOp op, int rows, int cols, cl_mem x, cl_mem y, cl_mem mask, boolean hasMask,
+                                 float invT) {
+        if (forced != null || tuning == null || tuning.get(rows, cols) != null) {
+            return plan(rows, cols);
+        }
+        KernelPlan.Variant best = null;
+        long bestNs = Long.MAX_VALUE;
+        for (KernelPlan.Variant v : KernelPlan.candidates(planDevice, rows, cols)) {
+            KernelPlan p = KernelPlan.choose(planDevice, rows, cols, v);
+            long min = Long.MAX_VALUE;
+            for (int i = 0; i < 4; i++) {
+                long t0 = System.nanoTime();
+                launchForward(op, p, x, y, mask, hasMask, rows, cols, invT);
+                Cl.finish(queue);
+                if (i > 0) {
+                    min = Math.min(min, System.nanoTime() - t0);
+                }
+            }
+            if (min < bestNs) {
+                bestNs = min;
+                best = v;
+            }
+        }
+        tuning.put(rows, cols, best);
+        Log.debug("OpenCL auto-tuner: " + best + " for " + tuning.key(rows, cols) + " (" + bestNs / 1000 + " us)");
+        return KernelPlan.choose(planDevice, rows, cols, best);
     }
 
     // ---- ComputeBackend ----------------------------------------------------------------------------------------
@@ -159,7 +203,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             long rowBytes = cols * 8L + (hasMask ? cols : 0) + 64;
             int chunk = chunkRows(rows, cols, rowBytes);
             // One plan for every chunk, so that a chunked batch gives bit-for-bit the result of one piece.
-            KernelPlan plan = plan(rows, cols);
+            KernelPlan plan = null;
             // Without a caller that completes a partial result (AUTO does), a chunked batch is staged so that a
             // failure part-way leaves the output untouched.
             boolean staged = done == null && chunk < rows;
@@ -174,6 +218,9 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 Cl.write(queue, x, Pointer.to(in).withByteOffset(4L * (inOffset + (long) r0 * cols)), n * 4);
                 if (hasMask) {
                     Cl.write(queue, m, Pointer.to(mask).withByteOffset(maskOffset + (long) r0 * cols), n);
+                }
+                if (plan == null) {
+                    plan = tunedPlan(op, rows, cols, x, y, m, hasMask, invTemperature);
                 }
                 launchForward(op, plan, x, y, m, hasMask, k, cols, invTemperature);
                 Cl.read(queue, y, Pointer.to(target).withByteOffset(4L * (targetOffset + (long) r0 * cols)), n * 4);
@@ -340,7 +387,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                             null), "clEnqueueWriteBuffer");
                 }
             }
-            KernelPlan plan = plan(rows, cols);
+            KernelPlan plan = tunedPlan(op, rows, cols, x, y, m, hasMask, 1f);
             long[] times = new long[reps];
             for (int i = -warmup; i < reps; i++) {
                 long t0 = System.nanoTime();
