@@ -153,23 +153,25 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     }
 
     /**
-     * The plan for a call whose input is already in {@code x}: with tuning on and this shape class not yet
+     * The plan for a {@code rows × cols} call whose first {@code resident} rows are already in {@code x}: with
+     * tuning on and this shape class not yet
      * tuned, times each candidate variant on the call's own buffers (best of 3 after a warm-up) and remembers the
      * fastest. Results do not depend on which variant runs, only the time does.
      */
-    private KernelPlan tunedPlan(RowOp op, int rows, int cols, cl_mem x, cl_mem y, cl_mem mask, boolean hasMask,
-                                 float invT) {
+    private KernelPlan tunedPlan(RowOp op, int rows, int resident, int cols, cl_mem x, cl_mem y, cl_mem mask,
+                                 boolean hasMask, float invT) {
         if (forced != null || tuning == null || tuning.get(rows, cols) != null) {
             return plan(rows, cols);
         }
         KernelPlan.Variant best = null;
         long bestNs = Long.MAX_VALUE;
         for (KernelPlan.Variant v : KernelPlan.candidates(planDevice, rows, cols)) {
-            KernelPlan p = KernelPlan.choose(planDevice, rows, cols, v);
+            // Timed on the rows now on the device (the first chunk of a chunked batch).
+            KernelPlan p = KernelPlan.choose(planDevice, resident, cols, v);
             long min = Long.MAX_VALUE;
             for (int i = 0; i < 4; i++) {
                 long t0 = System.nanoTime();
-                launchForward(op, p, x, y, mask, hasMask, rows, cols, invT);
+                launchForward(op, p, x, y, mask, hasMask, resident, cols, invT);
                 Cl.finish(queue);
                 if (i > 0) {
                     min = Math.min(min, System.nanoTime() - t0);
@@ -220,7 +222,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                     Cl.write(queue, m, Pointer.to(mask).withByteOffset(maskOffset + (long) r0 * cols), n);
                 }
                 if (plan == null) {
-                    plan = tunedPlan(op, rows, cols, x, y, m, hasMask, invTemperature);
+                    plan = tunedPlan(op, rows, k, cols, x, y, m, hasMask, invTemperature);
                 }
                 launchForward(op, plan, x, y, m, hasMask, k, cols, invTemperature);
                 Cl.read(queue, y, Pointer.to(target).withByteOffset(4L * (targetOffset + (long) r0 * cols)), n * 4);
@@ -387,7 +389,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                             null), "clEnqueueWriteBuffer");
                 }
             }
-            KernelPlan plan = tunedPlan(op, rows, cols, x, y, m, hasMask, 1f);
+            KernelPlan plan = tunedPlan(op, rows, rows, cols, x, y, m, hasMask, 1f);
             long[] times = new long[reps];
             for (int i = -warmup; i < reps; i++) {
                 long t0 = System.nanoTime();

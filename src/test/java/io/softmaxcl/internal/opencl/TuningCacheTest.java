@@ -70,4 +70,17 @@ class TuningCacheTest {
             assertEquals(KernelPlan.choose(b.planDevice(), 4, 100000, null), b.plan(4, 100000), "tuning off");
         }
     }
+
+    @Test
+    void tuningTheFirstChunkOfAChunkedBatchStaysWithinTheChunk(@TempDir Path dir) {
+        int rows = 30;
+        int cols = 9000;
+        float[] x = OpenClTestData.batch(rows, cols, 6, true);
+        float[] y = new float[x.length];
+        try (OpenClBackend b = open(dir.resolve("t.properties"), "on")) {
+            b.setBudgetBytes(7L * (cols * 8L + 64));   // 7 rows per chunk
+            b.forward(RowOp.LOG_SOFTMAX, x, 0, y, 0, rows, cols, 1f, null, 0);
+        }
+        OpenClTestData.assertClose(Reference.logSoftmax(x, 0, rows, cols, 1.0), y, cols, 2e-5, 2e-5, "chunked, tuned");
+    }
 }
