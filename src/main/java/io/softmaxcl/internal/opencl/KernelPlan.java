@@ -34,6 +34,7 @@ record KernelPlan(Variant variant, int local, int segments, int segmentLength, i
     static final String VARIANT_PROPERTY = "softmaxcl.opencl.variant";
     static final int SPLIT_MIN_COLS = 65536;
     static final int MIN_CHUNK = 4096;
+    static final int MAX_CHUNK = 16384;
     static final int FIXED_COLS_MAX = 32;
     static final int FIXED_COLS_MIN_ROWS = 4096;
 
@@ -76,8 +77,10 @@ record KernelPlan(Variant variant, int local, int segments, int segmentLength, i
             case ROW_PER_ITEM -> new KernelPlan(v, clamp(rows / (2 * cu), 1, 16), 1, cols, 1,
                     d.cpu() && cols <= FIXED_COLS_MAX && rows >= FIXED_COLS_MIN_ROWS);
             case ROW_SPLIT_ITEMS -> {
-                // About 32 chunks per compute unit in all, each at least MIN_CHUNK columns.
-                int chunks = clamp(ceilDiv(32 * cu, rows), 1, Math.max(1, cols / MIN_CHUNK));
+                // About 32 chunks per compute unit in all, each at least MIN_CHUNK columns, and none longer than
+                // MAX_CHUNK so that a chunk's passes stay in the core's L2 cache.
+                int chunks = Math.max(ceilDiv(cols, MAX_CHUNK),
+                        clamp(ceilDiv(32 * cu, rows), 1, Math.max(1, cols / MIN_CHUNK)));
                 int len = roundUp(ceilDiv(cols, chunks), 16);
                 yield new KernelPlan(v, clamp(rows * ceilDiv(cols, len) / (2 * cu), 1, 16), ceilDiv(cols, len), len, 1,
                         false);
