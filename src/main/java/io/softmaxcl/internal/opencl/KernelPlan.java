@@ -12,7 +12,9 @@ import java.util.Locale;
  *       most {@value #FIXED_COLS_MAX} columns a program built for that column count (unrolled rows, which PoCL
  *       then vectorizes across work-items); when there are fewer rows than twice the compute units and
  *       the rows are long ({@code cols ≥} {@value #SPLIT_MIN_COLS}), {@link Variant#ROW_SPLIT_ITEMS} — each row cut
- *       into chunks of at least {@value #MIN_CHUNK} columns, partial (max, sum) merged with the online rule.</li>
+ *       into chunks of {@value #MIN_CHUNK} to {@value #MAX_CHUNK} columns, partial (max, sum) merged with the
+ *       online rule. (Measured here under heavy load, one work-item per row was faster even for 1×1048576; the
+ *       split is kept for an idle machine, where it uses every core. The auto-tuner settles it per machine.)</li>
  *   <li>Other devices (GPUs): {@code cols ≤ 1024} → {@link Variant#ROWS_PER_GROUP} (a team of up to 32 work-items
  *       per row, several rows per work-group); fewer rows than the compute units and rows longer than
  *       16 × the work-group size → {@link Variant#ROW_SPLIT_GROUPS}; otherwise {@link Variant#ROW_PER_GROUP}
