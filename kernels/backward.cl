@@ -41,3 +41,44 @@ void softmax_backward(__global const float* y, __global const float* dy, __globa
         dx[k] = op == OP_LOG_SOFTMAX ? dy[k] - exp(y[k]) * s : y[k] * (dy[k] - s);
     }
 }
+
+// CPU devices: one work-item per row with wide vectors (see softmax_item.cl for why). Two passes: the row sum,
+// then the gradient; full vectors first, then a scalar tail.
+inline float backward_row_sum(int op, __global const float* y, __global const float* dy, size_t k0, int cols) {
+    floatV total = (floatV) 0.0f;
+    int j = 0;
+    while (j + VW <= cols) {
+        floatV block = (floatV) 0.0f;
+        int end = min(cols - VW, j + SUM_BLOCK - VW);
+        for (; j <= end; j += VW) {
+            floatV d = vloadV(0, dy + k0 + j);
+            block += op == OP_LOG_SOFTMAX ? d : d * vloadV(0, y + k0 + j);
+        }
+        total += block;
+    }
+    float s = hsum(total);
+    for (; j < cols; j++) {
+        s += op == OP_LOG_SOFTMAX ? dy[k0 + j] : dy[k0 + j] * y[k0 + j];
+    }
+    return s;
+}
+
+__kernel void softmax_backward_item(__global const float* y, __global const float* dy, gfloat* dx, int rows,
+                                    int cols, int op) {
+    int row = get_global_id(0);
+    if (row >= rows) {
+        return;
+    }
+    size_t k0 = (size_t) row * cols;
+    float s = backward_row_sum(op, y, dy, k0, cols);
+    int j = 0;
+    for (; j + VW <= cols; j += VW) {
+        floatV yv = vloadV(0, y + k0 + j);
+        floatV d = vloadV(0, dy + k0 + j);
+        vstoreV(op == OP_LOG_SOFTMAX ? d - expV(yv) * s : yv * (d - s), 0, dx + k0 + j);
+    }
+    for (; j < cols; j++) {
+        size_t k = k0 + j;
+        dx[k] = op == OP_LOG_SOFTMAX ? dy[k] - exp1(y[k]) * s : y[k] * (dy[k] - s);
+    }
+}

@@ -96,3 +96,84 @@ void cross_entropy(__global float* x, __global const int* targets, __global floa
         loss[row] = eps == 0.0f ? nll : (1.0f - eps) * nll + eps * (log_s - centered / cols);
     }
 }
+
+// CPU devices: one work-item per row with wide vectors (see softmax_item.cl for why). Passes: max; sum of
+// exp(x - max) (with the gradient: the exps stored in place) and sum(x - max); the gradient. Full vectors first,
+// then a scalar tail (no overlapping vector: x is rewritten in place).
+__kernel void cross_entropy_item(gfloat* x, __global const int* targets, __global float* loss, int rows, int cols,
+                                 int ignore_index, float eps, float grad_scale) {
+    int row = get_global_id(0);
+    if (row >= rows) {
+        return;
+    }
+    size_t k0 = (size_t) row * cols;
+    int t = targets[row];
+    bool grad = !isnan(grad_scale);
+    int full = cols - cols % VW;
+    if (t == ignore_index) {
+        if (grad) {
+            for (int j = 0; j < full; j += VW) {
+                vstoreV((floatV) 0.0f, 0, x + k0 + j);
+            }
+            for (int j = full; j < cols; j++) {
+                x[k0 + j] = 0.0f;
+            }
+        }
+        loss[row] = 0.0f;
+        return;
+    }
+    float xt = x[k0 + t];
+    floatV mv = (floatV) (-INFINITY);
+    for (int j = 0; j < full; j += VW) {
+        mv = fmax(mv, vloadV(0, x + k0 + j));
+    }
+    float m = full > 0 ? hmax(mv) : -INFINITY;
+    for (int j = full; j < cols; j++) {
+        m = fmax(m, x[k0 + j]);
+    }
+    floatV sv = (floatV) 0.0f;
+    floatV cv = (floatV) 0.0f;
+    int j = 0;
+    while (j < full) {
+        floatV bs = (floatV) 0.0f;
+        floatV bc = (floatV) 0.0f;
+        int end = min(full, j + SUM_BLOCK);
+        for (; j < end; j += VW) {
+            floatV d = vloadV(0, x + k0 + j) - m;
+            floatV e = expV(d);
+            if (grad) {
+                vstoreV(e, 0, x + k0 + j);
+            }
+            bs += e;
+            bc += d;
+        }
+        sv += bs;
+        cv += bc;
+    }
+    float s = hsum(sv);
+    float c = hsum(cv);
+    for (j = full; j < cols; j++) {
+        float d = x[k0 + j] - m;
+        float e = exp1(d);
+        if (grad) {
+            x[k0 + j] = e;
+        }
+        s += e;
+        c += d;
+    }
+    float log_s = log(s);
+    float nll = -(xt - m - log_s);
+    // The smoothing term only exists when eps > 0 (0 * inf would turn a finite loss into NaN).
+    loss[row] = eps == 0.0f ? nll : (1.0f - eps) * nll + eps * (log_s - c / cols);
+    if (grad) {
+        float inv_s = 1.0f / s;
+        float off = eps / cols;
+        for (j = 0; j < full; j += VW) {
+            vstoreV(grad_scale * (vloadV(0, x + k0 + j) * inv_s - off), 0, x + k0 + j);
+        }
+        for (j = full; j < cols; j++) {
+            x[k0 + j] = grad_scale * (x[k0 + j] * inv_s - off);
+        }
+        x[k0 + t] -= grad_scale * (1.0f - eps);
+    }
+}

@@ -2,78 +2,19 @@
 // PoCL runs a work-group's items as loops on one thread and does not vectorize across work-items when the
 // kernel has inner loops, so the vectorization is written out here instead.
 //
-// Build-time knobs:
-//   VW        vector width (2, 4, 8 or 16)
+// Build-time knobs (VW, FAST_EXP and UNALIGNED_PTR are read by common.cl):
 //   COLS      when defined, the column count is this constant (tiny rows: lets the compiler unroll the row
 //             loops, and PoCL then vectorizes across work-items)
-//   UNALIGNED_PTR  1 = vector loads/stores through 4-byte-aligned vector pointers, 0 = vloadn/vstoren
 //
 // Three passes per row with one exp per element: max; exp stored to the output while summing; scale. The row
 // (or chunk) stays in cache between passes, so re-reading it is cheaper than the online form's second exp.
 // A row that is not a multiple of VW ends with one overlapping vector whose repeated lanes are masked out.
 
-#ifndef VW
-#define VW 16
-#endif
 #ifdef COLS
 #define ROW_COLS(c) COLS
 #else
 #define ROW_COLS(c) (c)
 #endif
-
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define floatV CAT(float, VW)
-#define intV CAT(int, VW)
-#define ucharV CAT(uchar, VW)
-#ifndef UNALIGNED_PTR
-#define UNALIGNED_PTR 1
-#endif
-#if UNALIGNED_PTR
-// Unaligned vector access through a pointer type aligned to 4: one vector load/store instead of the
-// element-wise code some compilers make of vloadn/vstoren.
-typedef floatV __attribute__((aligned(4))) floatV_u;
-typedef ucharV __attribute__((aligned(1))) ucharV_u;
-#define vloadV(i, p) (*(__global const floatV_u*) (p))
-#define vloadmV(i, p) (*(__global const ucharV_u*) (p))
-#define vstoreV(v, i, p) (*(__global floatV_u*) (p) = (v))
-#else
-#define vloadV CAT(vload, VW)
-#define vloadmV CAT(vload, VW)
-#define vstoreV CAT(vstore, VW)
-#endif
-#define convert_intV CAT(convert_int, VW)
-// PoCL's exp is vectorized (SLEEF); an inline Cephes-style polynomial measured slower here.
-#define expV exp
-#define exp1 exp
-
-// Elements summed into one block before the block joins the row total (keeps long float sums accurate).
-#define SUM_BLOCK (64 * VW)
-
-inline float hmax(floatV v) {
-    float m = v.s0;
-    for (int i = 1; i < VW; i++) {
-        m = fmax(m, ((float*) &v)[i]);
-    }
-    return m;
-}
-
-inline float hsum(floatV v) {
-    float s = 0.0f;
-    for (int i = 0; i < VW; i++) {
-        s += ((float*) &v)[i];
-    }
-    return s;
-}
-
-// Lane index vector 0, 1, ..., VW-1.
-inline intV lanes(void) {
-    intV l;
-    for (int i = 0; i < VW; i++) {
-        ((int*) &l)[i] = i;
-    }
-    return l;
-}
 
 // The op's values for VW elements at x[k]: x / T, -Inf where the mask drops them.
 inline floatV load_values(int op, __global const float* x, size_t k, float inv_t, __global const uchar* mask,
@@ -224,7 +165,8 @@ inline void item_row(__global const float* x, gfloat* y, int rows, int cols, int
 
 // Split rows, step 1: work-item (row, chunk) writes the (max, sum) of its chunk of chunk_len columns.
 inline void item_partial(__global const float* x, __global float2* partial, int rows, int cols, int op,
-                         float inv_t, __global const uchar* mask, int has_mask, int chunks, int chunk_len) {
+                         float inv_t, __global const uchar* mask, int has_mask, int chunks, int chunk_len,
+                         gfloat* y) {
     int g = get_global_id(0);
     if (g >= rows * chunks) {
         return;
@@ -237,7 +179,8 @@ inline void item_partial(__global const float* x, __global float2* partial, int 
     // nothing, while a NaN still poisons the sum.
     int pmask = op == OP_MASKED_SOFTMAX && has_mask;
     float m = range_max(OP_MASKED_SOFTMAX, x, k0, lo, hi, inv_t, mask, pmask);
-    float s = range_sum(OP_MASKED_SOFTMAX, x, 0, k0, lo, hi, inv_t, mask, pmask, m, 0);
+    // Softmax and masked softmax keep exp(v - chunk max) in y, so the finish step only rescales (one exp each).
+    float s = range_sum(OP_MASKED_SOFTMAX, x, y, k0, lo, hi, inv_t, mask, pmask, m, op != OP_LOG_SOFTMAX);
     partial[g] = (float2) (m, s);
 }
 
@@ -258,7 +201,14 @@ inline void item_finish(__global const float* x, gfloat* y, __global const float
         r = md_merge(r, q);
     }
     size_t k0 = (size_t) row * cols;
-    range_write(op, x, y, k0, lo, hi, inv_t, mask, has_mask, r.m, r.d, 0);
+    if (op == OP_LOG_SOFTMAX) {
+        range_write(op, x, y, k0, lo, hi, inv_t, mask, has_mask, r.m, r.d, 0);
+    } else {
+        // y holds exp(v - mc); exp(v - M) / S = y / (S * exp(M - mc)). A NaN here (M = mc = -Inf: an all -Inf
+        // row) is the NaN softmax owes that row; masked rows map dropped elements to 0 regardless.
+        float mc = partial[g].x;
+        range_write(op, x, y, k0, lo, hi, inv_t, mask, has_mask, mc, r.d * exp(r.m - mc), 1);
+    }
 }
 
 // One kernel per op, so that the op is a constant and its branches vanish from the inner loops. The op argument
@@ -270,8 +220,8 @@ __kernel void softmax_item##SUFFIX(__global const float* x, gfloat* y, int rows,
 } \
 __kernel void softmax_item_partial##SUFFIX(__global const float* x, __global float2* partial, int rows, int cols, \
                                            int op, float inv_t, __global const uchar* mask, int has_mask, \
-                                           int chunks, int chunk_len) { \
-    item_partial(x, partial, rows, cols, OP, inv_t, mask, has_mask, chunks, chunk_len); \
+                                           int chunks, int chunk_len, gfloat* y) { \
+    item_partial(x, partial, rows, cols, OP, inv_t, mask, has_mask, chunks, chunk_len, y); \
 } \
 __kernel void softmax_item_finish##SUFFIX(__global const float* x, gfloat* y, __global const float2* partial, \
                                           int rows, int cols, int op, float inv_t, __global const uchar* mask, \
@@ -282,3 +232,54 @@ __kernel void softmax_item_finish##SUFFIX(__global const float* x, gfloat* y, __
 ITEM_KERNELS(_softmax, OP_SOFTMAX)
 ITEM_KERNELS(_log_softmax, OP_LOG_SOFTMAX)
 ITEM_KERNELS(_masked_softmax, OP_MASKED_SOFTMAX)
+
+#ifdef COLS
+// Tiny rows (COLS fixed at build time): the row lives in registers, every loop is unrolled and the kernel has no
+// bounds check (the host launches exactly one work-item per row, the remainder with a global offset), which is
+// what lets PoCL vectorize across work-items.
+inline void tiny_row(__global const float* x, gfloat* y, int op, float inv_t, __global const uchar* mask,
+                     int has_mask) {
+    size_t k0 = (size_t) get_global_id(0) * COLS;
+    float v[COLS];
+    float m = -INFINITY;
+    #pragma unroll
+    for (int j = 0; j < COLS; j++) {
+        v[j] = op_value(op, x[k0 + j], inv_t, mask, has_mask, k0 + j);
+        m = fmax(m, v[j]);
+    }
+    float s = 0.0f;
+    if (op == OP_LOG_SOFTMAX) {
+        #pragma unroll
+        for (int j = 0; j < COLS; j++) {
+            s += exp1(v[j] - m);
+        }
+        float log_s = log(s);
+        #pragma unroll
+        for (int j = 0; j < COLS; j++) {
+            y[k0 + j] = v[j] - m - log_s;
+        }
+        return;
+    }
+    float e[COLS];
+    #pragma unroll
+    for (int j = 0; j < COLS; j++) {
+        e[j] = exp_shifted1(op, v[j], m);
+        s += e[j];
+    }
+    float inv_s = (op == OP_MASKED_SOFTMAX && s == 0.0f) ? 0.0f : 1.0f / s;
+    #pragma unroll
+    for (int j = 0; j < COLS; j++) {
+        y[k0 + j] = (op == OP_MASKED_SOFTMAX && v[j] == -INFINITY) ? 0.0f : e[j] * inv_s;
+    }
+}
+
+#define TINY_KERNEL(SUFFIX, OP) \
+__kernel void softmax_tiny##SUFFIX(__global const float* x, gfloat* y, int rows, int cols, int op, float inv_t, \
+                                   __global const uchar* mask, int has_mask) { \
+    tiny_row(x, y, OP, inv_t, mask, has_mask); \
+}
+
+TINY_KERNEL(_softmax, OP_SOFTMAX)
+TINY_KERNEL(_log_softmax, OP_LOG_SOFTMAX)
+TINY_KERNEL(_masked_softmax, OP_MASKED_SOFTMAX)
+#endif

@@ -444,4 +444,87 @@ public final class SoftmaxEngine implements AutoCloseable {
             return new SoftmaxEngine(Backends.open(backend, new EngineConfig(device, threads)));
         }
     }
+
+    // ---- device-resident batches and asynchronous calls (OpenCL work; keep this block last) -------------------
+
+    /**
+     * Copies {@code rows × cols} values to where this engine computes (device memory on OpenCL) and returns a
+     * handle for chaining operations on them without host round trips. Close the handle to free the memory; an
+     * engine's close frees its batches too.
+     *
+     * @throws BackendUnavailableException when the device cannot hold the batch (use the array methods, which
+     *                                     process large batches in chunks)
+     */
+    public DeviceBatch upload(float[] data, int offset, int rows, int cols) {
+        requireNonNull(data, "data");
+        checkShape(rows, cols);
+        checkRange("data", data.length, offset, rows, cols);
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+            io.softmaxcl.internal.opencl.ResidentBatch batch =
+                    io.softmaxcl.internal.opencl.ResidentBatches.open(backend, rows, cols);
+            try {
+                batch.write(data, offset);
+            } catch (RuntimeException e) {
+                batch.close();
+                throw e;
+            }
+            return new DeviceBatch(this, batch);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /**
+     * {@link #softmax(float[], int, float[], int, int, int)} on a background thread. Arguments are validated
+     * now (an invalid call throws here); the future completes with {@code out}, or exceptionally. Do not touch
+     * {@code in} or {@code out} until it completes.
+     */
+    public java.util.concurrent.CompletableFuture<float[]> softmaxAsync(float[] in, int inOffset, float[] out,
+                                                                       int outOffset, int rows, int cols) {
+        requireNonNull(in, "in");
+        requireNonNull(out, "out");
+        checkShape(rows, cols);
+        checkRange("in", in.length, inOffset, rows, cols);
+        checkRange("out", out.length, outOffset, rows, cols);
+        checkNoPartialOverlap("in", in, inOffset, "out", out, outOffset, rows * cols);
+        checkOpenForBatch();
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            softmax(in, inOffset, out, outOffset, rows, cols);
+            return out;
+        }, AsyncCalls.executor());
+    }
+
+    void checkOpenForBatch() {
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    static float inverseTemperature(float temperature) {
+        return inverse(temperature);
+    }
+
+    /** Validates targets as {@link #crossEntropy} does; returns the number of rows not ignored. */
+    static int checkTargets(int[] targets, int targetOffset, int rows, int cols, int ignoreIndex) {
+        requireNonNull(targets, "targets");
+        checkRange("targets", targets.length, targetOffset, rows, 1);
+        int valid = 0;
+        for (int r = 0; r < rows; r++) {
+            int t = targets[targetOffset + r];
+            if (t == ignoreIndex) {
+                continue;
+            }
+            if (t < 0 || t >= cols) {
+                throw new IllegalArgumentException("targets[" + (targetOffset + r) + "] = " + t
+                        + " is out of range [0, " + cols + ") and is not ignoreIndex " + ignoreIndex);
+            }
+            valid++;
+        }
+        return valid;
+    }
 }

@@ -24,6 +24,11 @@ public final class Backends {
         };
     }
 
+    /**
+     * AUTO: OpenCL where it is expected to beat the Vector API CPU backend (a GPU or accelerator, or a device named
+     * explicitly), otherwise the CPU backend; see {@link OpenClBackends} for the rule, its override property and
+     * the fallback on device failures.
+     */
     private static ComputeBackend openAuto(EngineConfig config) {
         return OpenClBackends.openForAuto(config)
                 .orElseGet(() -> CpuBackends.create(config.effectiveThreads()));

@@ -22,6 +22,10 @@ final class AutoFallbackBackend implements ComputeBackend {
         this.threads = threads;
     }
 
+    boolean deviceAlive() {
+        return cpu == null;
+    }
+
     OpenClBackend deviceForTests() {
         return device;
     }

@@ -173,11 +173,15 @@ final class Cl {
     }
 
     static void enqueue(cl_command_queue q, cl_kernel k, long global, long local, String what) {
+        enqueue(q, k, 0, global, local, what);
+    }
+
+    static void enqueue(cl_command_queue q, cl_kernel k, long offset, long global, long local, String what) {
         if (OpenClFaults.enqueueFails()) {
             check(CL.CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel(" + what + ") [injected]");
         }
-        check(CL.clEnqueueNDRangeKernel(q, k, 1, null, new long[] {global}, new long[] {local}, 0, null, null),
-                "clEnqueueNDRangeKernel(" + what + ")");
+        check(CL.clEnqueueNDRangeKernel(q, k, 1, offset == 0 ? null : new long[] {offset}, new long[] {global},
+                new long[] {local}, 0, null, null), "clEnqueueNDRangeKernel(" + what + ")");
     }
 
     static void write(cl_command_queue q, cl_mem m, Pointer src, long bytes) {

@@ -8,28 +8,37 @@ import java.util.Locale;
  * <ul>
  *   <li>CPU devices (PoCL and the like run a work-group as loops on one thread and vectorize only what the code
  *       spells out): {@link Variant#ROW_PER_ITEM} — one work-item per row with {@code float16} vectors, local size
- *       up to 16 so that every compute unit gets work; when there are fewer rows than twice the compute units and
+ *       up to 16 so that every compute unit gets work, and for at least {@value #FIXED_COLS_MIN_ROWS} rows of at
+ *       most {@value #FIXED_COLS_MAX} columns a program built for that column count (unrolled rows, which PoCL
+ *       then vectorizes across work-items); when there are fewer rows than twice the compute units and
  *       the rows are long ({@code cols ≥} {@value #SPLIT_MIN_COLS}), {@link Variant#ROW_SPLIT_ITEMS} — each row cut
- *       into chunks of at least {@value #MIN_CHUNK} columns, partial (max, sum) merged with the online rule.</li>
+ *       into chunks of {@value #MIN_CHUNK} to {@value #MAX_CHUNK} columns, partial (max, sum) merged with the
+ *       online rule. (Measured here under heavy load, one work-item per row was faster even for 1×1048576; the
+ *       split is kept for an idle machine, where it uses every core. The auto-tuner settles it per machine.)</li>
  *   <li>Other devices (GPUs): {@code cols ≤ 1024} → {@link Variant#ROWS_PER_GROUP} (a team of up to 32 work-items
  *       per row, several rows per work-group); fewer rows than the compute units and rows longer than
  *       16 × the work-group size → {@link Variant#ROW_SPLIT_GROUPS}; otherwise {@link Variant#ROW_PER_GROUP}
  *       (float4 loads, online max and sum in one read, the row cached in local memory when it fits).</li>
  * </ul>
- * Every variant is correct for every shape; the rule only picks the fastest.
+ * Every variant is correct for every shape; the rule only picks the fastest. With the auto-tuner on
+ * ({@link TuningCache}) the variant measured fastest for the shape class on this device replaces the rule.
  *
  * @param variant the kernel family member
  * @param local   work-group size of the launch
  * @param segments pieces each row is split into (1 unless split)
  * @param segmentLength columns per piece (a multiple of 4)
  * @param team    work-items per row for {@link Variant#ROWS_PER_GROUP}
+ * @param fixedCols run {@link Variant#ROW_PER_ITEM} from a program built for exactly this column count
  */
-record KernelPlan(Variant variant, int local, int segments, int segmentLength, int team) {
+record KernelPlan(Variant variant, int local, int segments, int segmentLength, int team, boolean fixedCols) {
 
     /** System property forcing one variant for every shape (tests and experiments), e.g. {@code ROW_PER_GROUP}. */
     static final String VARIANT_PROPERTY = "softmaxcl.opencl.variant";
-    static final int SPLIT_MIN_COLS = 16384;
+    static final int SPLIT_MIN_COLS = 65536;
     static final int MIN_CHUNK = 4096;
+    static final int MAX_CHUNK = 16384;
+    static final int FIXED_COLS_MAX = 32;
+    static final int FIXED_COLS_MIN_ROWS = 4096;
 
     enum Variant {
         /** One work-item per row, wide vectors (CPU devices). */
@@ -67,22 +76,46 @@ record KernelPlan(Variant variant, int local, int segments, int segmentLength, i
             }
         }
         return switch (v) {
-            case ROW_PER_ITEM -> new KernelPlan(v, clamp(rows / (2 * cu), 1, 16), 1, cols, 1);
+            case ROW_PER_ITEM -> new KernelPlan(v, clamp(rows / (2 * cu), 1, 16), 1, cols, 1,
+                    d.cpu() && cols <= FIXED_COLS_MAX && rows >= FIXED_COLS_MIN_ROWS);
             case ROW_SPLIT_ITEMS -> {
-                // About 32 chunks per compute unit in all, each at least MIN_CHUNK columns.
-                int chunks = clamp(ceilDiv(32 * cu, rows), 1, Math.max(1, cols / MIN_CHUNK));
+                // About 32 chunks per compute unit in all, each at least MIN_CHUNK columns, and none longer than
+                // MAX_CHUNK so that a chunk's passes stay in the core's L2 cache.
+                int chunks = Math.max(ceilDiv(cols, MAX_CHUNK),
+                        clamp(ceilDiv(32 * cu, rows), 1, Math.max(1, cols / MIN_CHUNK)));
                 int len = roundUp(ceilDiv(cols, chunks), 16);
-                yield new KernelPlan(v, clamp(rows * ceilDiv(cols, len) / (2 * cu), 1, 16), ceilDiv(cols, len), len, 1);
+                yield new KernelPlan(v, clamp(rows * ceilDiv(cols, len) / (2 * cu), 1, 16), ceilDiv(cols, len), len, 1,
+                        false);
             }
             case ROWS_PER_GROUP -> new KernelPlan(v, d.groupSize(), 1, cols,
-                    Math.min(Math.min(32, d.groupSize()), Integer.highestOneBit(Math.max(1, cols / 4) * 2 - 1)));
-            case ROW_PER_GROUP -> new KernelPlan(v, d.groupSize(), 1, cols, 1);
+                    Math.min(Math.min(32, d.groupSize()), Integer.highestOneBit(Math.max(1, cols / 4) * 2 - 1)), false);
+            case ROW_PER_GROUP -> new KernelPlan(v, d.groupSize(), 1, cols, 1, false);
             case ROW_SPLIT_GROUPS -> {
                 int segs = clamp(ceilDiv(4 * cu, rows), 1, Math.max(1, cols / (4 * d.groupSize())));
                 int len = roundUp(ceilDiv(cols, segs), 4);
-                yield new KernelPlan(v, d.groupSize(), ceilDiv(cols, len), len, 1);
+                yield new KernelPlan(v, d.groupSize(), ceilDiv(cols, len), len, 1, false);
             }
         };
+    }
+
+    /** The variants the auto-tuner times for a shape: those that suit the device type and the shape. */
+    static java.util.List<Variant> candidates(Device d, int rows, int cols) {
+        java.util.List<Variant> list = new java.util.ArrayList<>();
+        if (d.cpu()) {
+            list.add(Variant.ROW_PER_ITEM);
+            if (cols >= 2 * MIN_CHUNK) {
+                list.add(Variant.ROW_SPLIT_ITEMS);
+            }
+        } else {
+            if (cols <= 4096) {
+                list.add(Variant.ROWS_PER_GROUP);
+            }
+            list.add(Variant.ROW_PER_GROUP);
+            if (cols > 4 * d.groupSize()) {
+                list.add(Variant.ROW_SPLIT_GROUPS);
+            }
+        }
+        return list;
     }
 
     private static int clamp(int v, int lo, int hi) {

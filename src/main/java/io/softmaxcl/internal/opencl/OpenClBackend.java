@@ -4,6 +4,7 @@ import io.softmaxcl.Backend;
 import io.softmaxcl.BackendUnavailableException;
 import io.softmaxcl.internal.ComputeBackend;
 import io.softmaxcl.internal.DeviceBenchmark;
+import io.softmaxcl.internal.Log;
 import io.softmaxcl.internal.RowOp;
 import org.jocl.CL;
 import org.jocl.Pointer;
@@ -14,6 +15,7 @@ import org.jocl.cl_mem;
 import org.jocl.cl_program;
 
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.ReentrantLock;
@@ -29,6 +31,12 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     /** System property with extra build options appended to the defaults (experiments, e.g. {@code -DUNALIGNED_PTR=0}). */
     static final String BUILD_OPTIONS_PROPERTY = "softmaxcl.opencl.buildOptions";
 
+    /** System property overriding the work-group size of the work-group kernels (a power of two; tests). */
+    static final String GROUP_SIZE_PROPERTY = "softmaxcl.opencl.groupSize";
+
+    /** System property overriding how many row elements the work-group kernel caches in local memory (tests). */
+    static final String CACHE_FLOATS_PROPERTY = "softmaxcl.opencl.cacheFloats";
+
     /** System property capping the device memory one call may use, in bytes (larger batches go in row chunks). */
     static final String MAX_BYTES_PROPERTY = "softmaxcl.opencl.maxBytes";
 
@@ -36,7 +44,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             "softmax_item_finish_softmax", "softmax_item_log_softmax", "softmax_item_partial_log_softmax",
             "softmax_item_finish_log_softmax", "softmax_item_masked_softmax", "softmax_item_partial_masked_softmax",
             "softmax_item_finish_masked_softmax", "softmax_group", "softmax_group_partial", "softmax_group_finish",
-            "softmax_team", "softmax_backward", "cross_entropy"};
+            "softmax_team", "softmax_backward", "softmax_backward_item", "cross_entropy", "cross_entropy_item"};
 
     private final ClDevice device;
     private final KernelPlan.Device planDevice;
@@ -51,6 +59,9 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     private DeviceBuffer bufC;
     private DeviceBuffer bufMask;
     private DeviceBuffer bufPartial;
+    private final Map<Integer, FixedColsProgram> fixedCols = new LinkedHashMap<>();
+    private final java.util.Set<Resident> residents = new java.util.HashSet<>();
+    private final TuningCache tuning;
     private long budgetBytes;
     private volatile KernelPlan.Variant forced;
     private boolean closed;
@@ -60,10 +71,12 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         OpenClDeviceInfo info = device.info();
         long maxWg = Math.max(1, info.maxWorkGroupSize());
         // CPU devices run a work-group as a loop; a small group keeps the group variants' barriers cheap there.
-        this.groupSize = (int) Math.min(device.isCpu() ? 64 : 256, Long.highestOneBit(maxWg));
+        int wanted = Integer.getInteger(GROUP_SIZE_PROPERTY, device.isCpu() ? 64 : 256);
+        this.groupSize = (int) Math.min(Integer.highestOneBit(Math.max(1, wanted)), Long.highestOneBit(maxWg));
         this.planDevice = new KernelPlan.Device(device.isCpu(), info.computeUnits(), groupSize);
         this.forced = KernelPlan.Variant.parse(System.getProperty(KernelPlan.VARIANT_PROPERTY));
         long global = info.globalMemBytes() > 0 ? info.globalMemBytes() / 2 : Long.MAX_VALUE;
+        this.tuning = TuningCache.forDevice(info);
         Long cap = Long.getLong(MAX_BYTES_PROPERTY);
         this.budgetBytes = cap != null ? Math.min(cap, global) : global;
         try {
@@ -93,6 +106,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         if (cacheFloats < 4096) {
             cacheFloats = 0;
         }
+        cacheFloats = Long.getLong(CACHE_FLOATS_PROPERTY, cacheFloats);
         // -w: compilers' warnings would otherwise reach stderr on some drivers (PoCL prints "N warnings generated").
         return "-w -DWG=" + groupSize + " -DVW=16 -DCACHE_FLOATS=" + cacheFloats + " "
                 + System.getProperty(BUILD_OPTIONS_PROPERTY, "");
@@ -106,6 +120,14 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     @Override
     public String device() {
         return "OpenCL " + device.describe();
+    }
+
+    KernelPlan.Device planDevice() {
+        return planDevice;
+    }
+
+    boolean isCpuDevice() {
+        return device.isCpu();
     }
 
     int groupSize() {
@@ -123,7 +145,46 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     }
 
     KernelPlan plan(int rows, int cols) {
-        return KernelPlan.choose(planDevice, rows, cols, forced);
+        KernelPlan.Variant v = forced;
+        if (v == null && tuning != null) {
+            v = tuning.get(rows, cols);
+        }
+        return KernelPlan.choose(planDevice, rows, cols, v);
+    }
+
+    /**
+     * The plan for a {@code rows × cols} call whose first {@code resident} rows are already in {@code x}: with
+     * tuning on and this shape class not yet
+     * tuned, times each candidate variant on the call's own buffers (best of 3 after a warm-up) and remembers the
+     * fastest. Results do not depend on which variant runs, only the time does.
+     */
+    private KernelPlan tunedPlan(RowOp op, int rows, int resident, int cols, cl_mem x, cl_mem y, cl_mem mask,
+                                 boolean hasMask, float invT) {
+        if (forced != null || tuning == null || tuning.get(rows, cols) != null) {
+            return plan(rows, cols);
+        }
+        KernelPlan.Variant best = null;
+        long bestNs = Long.MAX_VALUE;
+        for (KernelPlan.Variant v : KernelPlan.candidates(planDevice, rows, cols)) {
+            // Timed on the rows now on the device (the first chunk of a chunked batch).
+            KernelPlan p = KernelPlan.choose(planDevice, resident, cols, v);
+            long min = Long.MAX_VALUE;
+            for (int i = 0; i < 4; i++) {
+                long t0 = System.nanoTime();
+                launchForward(op, p, x, y, mask, hasMask, resident, cols, invT);
+                Cl.finish(queue);
+                if (i > 0) {
+                    min = Math.min(min, System.nanoTime() - t0);
+                }
+            }
+            if (min < bestNs) {
+                bestNs = min;
+                best = v;
+            }
+        }
+        tuning.put(rows, cols, best);
+        Log.debug("OpenCL auto-tuner: " + best + " for " + tuning.key(rows, cols) + " (" + bestNs / 1000 + " us)");
+        return KernelPlan.choose(planDevice, rows, cols, best);
     }
 
     // ---- ComputeBackend ----------------------------------------------------------------------------------------
@@ -144,7 +205,12 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             long rowBytes = cols * 8L + (hasMask ? cols : 0) + 64;
             int chunk = chunkRows(rows, cols, rowBytes);
             // One plan for every chunk, so that a chunked batch gives bit-for-bit the result of one piece.
-            KernelPlan plan = plan(rows, cols);
+            KernelPlan plan = null;
+            // Without a caller that completes a partial result (AUTO does), a chunked batch is staged so that a
+            // failure part-way leaves the output untouched.
+            boolean staged = done == null && chunk < rows;
+            float[] target = staged ? new float[rows * cols] : out;
+            int targetOffset = staged ? 0 : outOffset;
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int k = Math.min(chunk, rows - r0);
                 long n = (long) k * cols;
@@ -155,11 +221,17 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 if (hasMask) {
                     Cl.write(queue, m, Pointer.to(mask).withByteOffset(maskOffset + (long) r0 * cols), n);
                 }
+                if (plan == null) {
+                    plan = tunedPlan(op, rows, k, cols, x, y, m, hasMask, invTemperature);
+                }
                 launchForward(op, plan, x, y, m, hasMask, k, cols, invTemperature);
-                Cl.read(queue, y, Pointer.to(out).withByteOffset(4L * (outOffset + (long) r0 * cols)), n * 4);
+                Cl.read(queue, y, Pointer.to(target).withByteOffset(4L * (targetOffset + (long) r0 * cols)), n * 4);
                 if (done != null) {
                     done[0] = r0 + k;
                 }
+            }
+            if (staged) {
+                System.arraycopy(target, 0, out, outOffset, rows * cols);
             }
         } finally {
             lock.unlock();
@@ -178,7 +250,11 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         try {
             ensureOpen();
             int chunk = chunkRows(rows, cols, cols * 12L);
-            cl_kernel kernel = kernels.get("softmax_backward");
+            boolean staged = done == null && chunk < rows;
+            float[] target = staged ? new float[rows * cols] : dx;
+            int targetOffset = staged ? 0 : dxOffset;
+            boolean items = itemFamily();
+            cl_kernel kernel = kernels.get(items ? "softmax_backward_item" : "softmax_backward");
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int k = Math.min(chunk, rows - r0);
                 long n = (long) k * cols;
@@ -193,11 +269,15 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 Cl.argInt(kernel, 3, k);
                 Cl.argInt(kernel, 4, cols);
                 Cl.argInt(kernel, 5, opCode(op));
-                Cl.enqueue(queue, kernel, (long) k * groupSize, groupSize, "softmax_backward");
-                Cl.read(queue, bdx, Pointer.to(dx).withByteOffset(4L * (dxOffset + (long) r0 * cols)), n * 4);
+                enqueueRows(kernel, k, items, "softmax_backward");
+                Cl.read(queue, bdx, Pointer.to(target).withByteOffset(4L * (targetOffset + (long) r0 * cols)),
+                        n * 4);
                 if (done != null) {
                     done[0] = r0 + k;
                 }
+            }
+            if (staged) {
+                System.arraycopy(target, 0, dx, dxOffset, rows * cols);
             }
         } finally {
             lock.unlock();
@@ -218,7 +298,12 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         try {
             ensureOpen();
             int chunk = chunkRows(rows, cols, cols * 4L + 8);
-            cl_kernel kernel = kernels.get("cross_entropy");
+            boolean staged = done == null && chunk < rows;
+            float[] gradTarget = staged && grad ? new float[rows * cols] : logits;
+            int gradOffset = staged && grad ? 0 : offset;
+            float[] lossTarget = staged ? new float[rows] : rowLoss;
+            boolean items = itemFamily();
+            cl_kernel kernel = kernels.get(items ? "cross_entropy_item" : "cross_entropy");
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int k = Math.min(chunk, rows - r0);
                 long n = (long) k * cols;
@@ -235,21 +320,50 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 Cl.argInt(kernel, 5, ignoreIndex);
                 Cl.argFloat(kernel, 6, labelSmoothing);
                 Cl.argFloat(kernel, 7, gradScale);
-                Cl.enqueue(queue, kernel, (long) k * groupSize, groupSize, "cross_entropy");
+                enqueueRows(kernel, k, items, "cross_entropy");
                 // Losses land in a staging array so that a failed gradient read leaves rowLoss and logits as a
                 // consistent "not done" pair for this chunk.
                 float[] stage = new float[k];
                 Cl.read(queue, loss, Pointer.to(stage), k * 4L);
                 if (grad) {
-                    Cl.read(queue, x, Pointer.to(logits).withByteOffset(4L * (offset + (long) r0 * cols)), n * 4);
+                    Cl.read(queue, x, Pointer.to(gradTarget).withByteOffset(4L * (gradOffset + (long) r0 * cols)),
+                            n * 4);
                 }
-                System.arraycopy(stage, 0, rowLoss, r0, k);
+                System.arraycopy(stage, 0, lossTarget, r0, k);
                 if (done != null) {
                     done[0] = r0 + k;
                 }
             }
+            if (staged) {
+                if (grad) {
+                    System.arraycopy(gradTarget, 0, logits, offset, rows * cols);
+                }
+                System.arraycopy(lossTarget, 0, rowLoss, 0, rows);
+            }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Backward and cross-entropy come in two families, as the forward does: one work-item per row on CPU devices,
+     * one work-group per row elsewhere. A forced forward variant forces the matching family (tests).
+     */
+    private boolean itemFamily() {
+        KernelPlan.Variant v = forced;
+        if (v == null) {
+            return device.isCpu();
+        }
+        return v == KernelPlan.Variant.ROW_PER_ITEM || v == KernelPlan.Variant.ROW_SPLIT_ITEMS;
+    }
+
+    /** One work-item per row (local size as the forward plan picks it) or one work-group per row. */
+    private void enqueueRows(cl_kernel kernel, int rows, boolean items, String what) {
+        if (items) {
+            int local = KernelPlan.choose(planDevice, rows, 1, KernelPlan.Variant.ROW_PER_ITEM).local();
+            Cl.enqueue(queue, kernel, roundUp(rows, local), local, what);
+        } else {
+            Cl.enqueue(queue, kernel, (long) rows * groupSize, groupSize, what);
         }
     }
 
@@ -275,7 +389,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                             null), "clEnqueueWriteBuffer");
                 }
             }
-            KernelPlan plan = plan(rows, cols);
+            KernelPlan plan = tunedPlan(op, rows, rows, cols, x, y, m, hasMask, 1f);
             long[] times = new long[reps];
             for (int i = -warmup; i < reps; i++) {
                 long t0 = System.nanoTime();
@@ -319,7 +433,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     String describePlan(int rows, int cols) {
         KernelPlan p = plan(rows, cols);
         return p.variant() + " local=" + p.local() + (p.segments() > 1 ? " segments=" + p.segments() : "")
-                + (p.team() > 1 ? " team=" + p.team() : "");
+                + (p.team() > 1 ? " team=" + p.team() : "") + (p.fixedCols() ? " fixed-cols" : "");
     }
 
     private void fillRandom(cl_mem x, long n) {
@@ -342,6 +456,19 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         int code = opCode(op);
         switch (plan.variant()) {
             case ROW_PER_ITEM -> {
+                if (plan.fixedCols()) {
+                    // Exactly one work-item per row: full work-groups first, the remainder at a global offset.
+                    cl_kernel k = fixedColsKernel(cols, op);
+                    setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
+                    long full = rows - rows % plan.local();
+                    if (full > 0) {
+                        Cl.enqueue(queue, k, 0, full, plan.local(), "softmax_tiny");
+                    }
+                    if (rows > full) {
+                        Cl.enqueue(queue, k, full, rows - full, rows - full, "softmax_tiny");
+                    }
+                    return;
+                }
                 cl_kernel k = kernels.get("softmax_item" + opSuffix(op));
                 setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
                 Cl.enqueue(queue, k, roundUp(rows, plan.local()), plan.local(), "softmax_item");
@@ -371,6 +498,9 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 setForwardArgs(p, x, partial, rows, cols, code, invT, mask, hasMask);
                 Cl.argInt(p, 8, plan.segments());
                 Cl.argInt(p, 9, plan.segmentLength());
+                if (items) {
+                    Cl.argMem(p, 10, y);
+                }
                 Cl.enqueue(queue, p, global, local, prefix + "_partial");
                 cl_kernel f = kernels.get(prefix + "_finish" + suffix);
                 Cl.argMem(f, 0, x);
@@ -386,6 +516,47 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 Cl.argInt(f, 10, plan.segmentLength());
                 Cl.enqueue(queue, f, global, local, prefix + "_finish");
             }
+        }
+    }
+
+    /** The work-item kernel from a program built for exactly {@code cols} columns (a few kept, built on demand). */
+    private cl_kernel fixedColsKernel(int cols, RowOp op) {
+        FixedColsProgram p = fixedCols.get(cols);
+        if (p == null) {
+            if (fixedCols.size() >= MAX_FIXED_COLS_PROGRAMS) {
+                Integer eldest = fixedCols.keySet().iterator().next();
+                fixedCols.remove(eldest).release();
+            }
+            p = FixedColsProgram.build(context, device, buildOptions() + " -DCOLS=" + cols);
+            fixedCols.put(cols, p);
+        }
+        return p.kernels.get(op);
+    }
+
+    private static final int MAX_FIXED_COLS_PROGRAMS = 8;
+
+    /** A work-item family program specialised for one column count, with its three per-op kernels. */
+    private record FixedColsProgram(cl_program program, Map<RowOp, cl_kernel> kernels) {
+
+        static FixedColsProgram build(cl_context context, ClDevice device, String options) {
+            String source = KernelSources.load("common.cl") + "\n" + KernelSources.load("softmax_item.cl");
+            cl_program program = Cl.buildProgram(context, device.id(), source, options, device.info().name());
+            Map<RowOp, cl_kernel> kernels = new java.util.EnumMap<>(RowOp.class);
+            try {
+                for (RowOp op : RowOp.values()) {
+                    kernels.put(op, Cl.createKernel(program, "softmax_tiny" + opSuffix(op)));
+                }
+            } catch (RuntimeException e) {
+                kernels.values().forEach(Cl::release);
+                Cl.release(program);
+                throw e;
+            }
+            return new FixedColsProgram(program, kernels);
+        }
+
+        void release() {
+            kernels.values().forEach(Cl::release);
+            Cl.release(program);
         }
     }
 
@@ -453,12 +624,209 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         }
     }
 
+    /** A batch kept in this device's memory; its buffers are released by its close or the backend's. */
+    ResidentBatch resident(int rows, int cols) {
+        lock.lock();
+        try {
+            ensureOpen();
+            long bytes = (long) rows * cols * 4;
+            if (bytes * 3 > budgetBytes || bytes > maxAllocBytes()) {
+                throw new BackendUnavailableException("a resident batch of " + rows + " × " + cols + " needs "
+                        + bytes * 3 + " bytes of device memory, more than the OpenCL budget (" + budgetBytes
+                        + " bytes) on " + device.info().name());
+            }
+            Resident r = new Resident(rows, cols);
+            residents.add(r);
+            return r;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long maxAllocBytes() {
+        return device.info().maxAllocBytes() > 0 ? device.info().maxAllocBytes() : Long.MAX_VALUE;
+    }
+
+    /** Device-resident batch: the data buffer plus scratch buffers, swapped as results replace the data. */
+    private final class Resident implements ResidentBatch {
+        private final int rows;
+        private final int cols;
+        private DeviceBuffer data;
+        private DeviceBuffer scratch;
+        private DeviceBuffer extra;
+        private boolean closed;
+
+        Resident(int rows, int cols) {
+            this.rows = rows;
+            this.cols = cols;
+            long maxAlloc = device.info().maxAllocBytes();
+            data = new DeviceBuffer(context, maxAlloc);
+            scratch = new DeviceBuffer(context, maxAlloc);
+            extra = new DeviceBuffer(context, maxAlloc);
+            try {
+                data.ensure(bytes());
+                scratch.ensure(bytes());
+            } catch (RuntimeException e) {
+                releaseBuffers();
+                throw e;
+            }
+        }
+
+        private long bytes() {
+            return (long) rows * cols * 4;
+        }
+
+        @Override
+        public int rows() {
+            return rows;
+        }
+
+        @Override
+        public int cols() {
+            return cols;
+        }
+
+        private void check() {
+            ensureOpen();
+            if (closed) {
+                throw new IllegalStateException("this batch is closed");
+            }
+        }
+
+        private void swap() {
+            DeviceBuffer t = data;
+            data = scratch;
+            scratch = t;
+        }
+
+        @Override
+        public void forward(RowOp op, float invTemperature) {
+            lock.lock();
+            try {
+                check();
+                cl_mem none = bufMask.ensure(1);
+                launchForward(op, plan(rows, cols), data.ensure(bytes()), scratch.ensure(bytes()), none, false, rows,
+                        cols, invTemperature);
+                Cl.finish(queue);
+                swap();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void backward(RowOp op, float[] dy, int dyOffset) {
+            lock.lock();
+            try {
+                check();
+                cl_mem bdy = extra.ensure(bytes());
+                Cl.write(queue, bdy, Pointer.to(dy).withByteOffset(4L * dyOffset), bytes());
+                boolean items = itemFamily();
+                cl_kernel kernel = kernels.get(items ? "softmax_backward_item" : "softmax_backward");
+                Cl.argMem(kernel, 0, data.ensure(bytes()));
+                Cl.argMem(kernel, 1, bdy);
+                Cl.argMem(kernel, 2, scratch.ensure(bytes()));
+                Cl.argInt(kernel, 3, rows);
+                Cl.argInt(kernel, 4, cols);
+                Cl.argInt(kernel, 5, opCode(op));
+                enqueueRows(kernel, rows, items, "softmax_backward");
+                Cl.finish(queue);
+                swap();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void crossEntropy(int[] targets, int targetOffset, int ignoreIndex, float labelSmoothing,
+                                 float[] rowLoss, float gradScale) {
+            lock.lock();
+            try {
+                check();
+                boolean items = itemFamily();
+                cl_kernel kernel = kernels.get(items ? "cross_entropy_item" : "cross_entropy");
+                cl_mem x = data.ensure(bytes());
+                if (Float.isNaN(gradScale)) {
+                    // Without a gradient the logits must survive: run on a copy.
+                    cl_mem copy = scratch.ensure(bytes());
+                    Cl.check(CL.clEnqueueCopyBuffer(queue, x, copy, 0, 0, bytes(), 0, null, null),
+                            "clEnqueueCopyBuffer");
+                    x = copy;
+                }
+                cl_mem t = bufB.ensure(rows * 4L);
+                cl_mem loss = bufC.ensure(rows * 4L);
+                Cl.write(queue, t, Pointer.to(targets).withByteOffset(4L * targetOffset), rows * 4L);
+                Cl.argMem(kernel, 0, x);
+                Cl.argMem(kernel, 1, t);
+                Cl.argMem(kernel, 2, loss);
+                Cl.argInt(kernel, 3, rows);
+                Cl.argInt(kernel, 4, cols);
+                Cl.argInt(kernel, 5, ignoreIndex);
+                Cl.argFloat(kernel, 6, labelSmoothing);
+                Cl.argFloat(kernel, 7, gradScale);
+                enqueueRows(kernel, rows, items, "cross_entropy");
+                Cl.read(queue, loss, Pointer.to(rowLoss), rows * 4L);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void write(float[] src, int offset) {
+            lock.lock();
+            try {
+                check();
+                Cl.write(queue, data.ensure(bytes()), Pointer.to(src).withByteOffset(4L * offset), bytes());
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void read(float[] dst, int offset) {
+            lock.lock();
+            try {
+                check();
+                Cl.read(queue, data.ensure(bytes()), Pointer.to(dst).withByteOffset(4L * offset), bytes());
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void close() {
+            lock.lock();
+            try {
+                if (!closed) {
+                    closed = true;
+                    releaseBuffers();
+                    residents.remove(this);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        private void releaseBuffers() {
+            data.release();
+            scratch.release();
+            extra.release();
+        }
+    }
+
     private void releaseAll() {
+        for (Resident r : residents) {
+            r.closed = true;
+            r.releaseBuffers();
+        }
+        residents.clear();
         for (DeviceBuffer b : new DeviceBuffer[] {bufA, bufB, bufC, bufMask, bufPartial}) {
             if (b != null) {
                 b.release();
             }
         }
+        fixedCols.values().forEach(FixedColsProgram::release);
+        fixedCols.clear();
         kernels.values().forEach(Cl::release);
         kernels.clear();
         Cl.release(program);

@@ -78,6 +78,14 @@ public final class OpenClBackends {
         return Cl.live();
     }
 
+    /**
+     * The kernel plan an OpenCL backend runs for a shape (e.g. {@code "ROW_PER_ITEM local=16"}), for
+     * {@code bench} output; null when {@code backend} is not an OpenCL backend.
+     */
+    public static String describePlan(ComputeBackend backend, int rows, int cols) {
+        return backend instanceof OpenClBackend ocl ? ocl.describePlan(rows, cols) : null;
+    }
+
     /** Logs {@code message} the first time it is seen in this JVM (build logs compared without their paths). */
     static void logOnce(String message) {
         if (LOGGED.add(message.replaceAll("\\S*tempfile\\S*", "<file>"))) {

@@ -2,20 +2,32 @@ package io.softmaxcl.internal.opencl;
 
 import io.softmaxcl.Reference;
 import io.softmaxcl.internal.RowOp;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
-/** Backward passes and fused cross-entropy on the OpenCL device against the float64 reference. */
+/**
+ * Backward passes and fused cross-entropy on the OpenCL device against the float64 reference, in both kernel
+ * families (one work-item per row, one work-group per row).
+ */
 class OpenClOperationsTest {
 
-    private static final int[] COLS = {1, 3, 17, 63, 64, 65, 1000, 4097, 32000};
+    @AfterEach
+    void restorePlanRule() {
+        OpenClTestData.backend().forceVariant(null);
+    }
 
-    @Test
-    void softmaxBackwardMatchesReference() {
+    private static final int[] COLS = {1, 3, 15, 16, 17, 63, 64, 65, 1000, 1025, 4097, 32000};
+
+    @ParameterizedTest
+    @EnumSource(value = KernelPlan.Variant.class, names = {"ROW_PER_ITEM", "ROW_PER_GROUP"})
+    void softmaxBackwardMatchesReference(KernelPlan.Variant family) {
         OpenClBackend b = OpenClTestData.backend();
+        b.forceVariant(family);
         for (int cols : COLS) {
             int rows = 5;
             float[] y = probabilities(rows, cols, cols);
@@ -27,9 +39,11 @@ class OpenClOperationsTest {
         }
     }
 
-    @Test
-    void logSoftmaxBackwardInPlaceMatchesReference() {
+    @ParameterizedTest
+    @EnumSource(value = KernelPlan.Variant.class, names = {"ROW_PER_ITEM", "ROW_PER_GROUP"})
+    void logSoftmaxBackwardInPlaceMatchesReference(KernelPlan.Variant family) {
         OpenClBackend b = OpenClTestData.backend();
+        b.forceVariant(family);
         for (int cols : COLS) {
             int rows = 4;
             float[] x = OpenClTestData.batch(rows, cols, cols, false);
@@ -42,9 +56,11 @@ class OpenClOperationsTest {
         }
     }
 
-    @Test
-    void crossEntropyLossAndGradientMatchReference() {
+    @ParameterizedTest
+    @EnumSource(value = KernelPlan.Variant.class, names = {"ROW_PER_ITEM", "ROW_PER_GROUP"})
+    void crossEntropyLossAndGradientMatchReference(KernelPlan.Variant family) {
         OpenClBackend b = OpenClTestData.backend();
+        b.forceVariant(family);
         for (int cols : COLS) {
             for (float eps : new float[] {0f, 0.1f}) {
                 int rows = 6;
@@ -59,13 +75,13 @@ class OpenClOperationsTest {
                 float[] copy = logits.clone();
                 b.crossEntropy(copy, 0, rows, cols, targets, 0, -100, eps, rowLoss, Float.NaN);
                 assertArrayEquals(logits, copy, "logits must be untouched without a gradient");
-                OpenClTestData.assertClose(loss, rowLoss, 1, 1e-5, 1e-5, "loss eps=" + eps + " cols=" + cols);
+                OpenClTestData.assertClose(loss, rowLoss, 1, 1e-5, 1e-5, family + " loss eps=" + eps + " cols=" + cols);
 
                 float scale = 1f / 5;
                 double[] grad = Reference.crossEntropyGrad(logits, targets, rows, cols, -100, eps, scale);
                 b.crossEntropy(copy, 0, rows, cols, targets, 0, -100, eps, rowLoss, scale);
                 OpenClTestData.assertClose(loss, rowLoss, 1, 1e-5, 1e-5, "loss (grad) eps=" + eps + " cols=" + cols);
-                OpenClTestData.assertClose(grad, copy, cols, 1e-4, 1e-7, "grad eps=" + eps + " cols=" + cols);
+                OpenClTestData.assertClose(grad, copy, cols, 1e-4, 1e-7, family + " grad eps=" + eps + " cols=" + cols);
             }
         }
     }

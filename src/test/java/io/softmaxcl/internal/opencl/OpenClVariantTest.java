@@ -72,6 +72,26 @@ class OpenClVariantTest {
     }
 
     @Test
+    void manyTinyRowsUseProgramsBuiltForTheirColumnCount() {
+        OpenClBackend b = OpenClTestData.backend();
+        b.forceVariant(KernelPlan.Variant.ROW_PER_ITEM);
+        // Not a multiple of the local size: the remainder runs as a second launch at a global offset.
+        int rows = KernelPlan.FIXED_COLS_MIN_ROWS + 5;
+        for (int cols : new int[] {1, 10, KernelPlan.FIXED_COLS_MAX}) {
+            org.junit.jupiter.api.Assertions.assertEquals(b.isCpuDevice(), b.plan(rows, cols).fixedCols(),
+                    "CPU devices build tiny-row programs: " + b.plan(rows, cols));
+            check(b, RowOp.SOFTMAX, rows, cols, 1f, KernelPlan.Variant.ROW_PER_ITEM);
+            check(b, RowOp.LOG_SOFTMAX, rows, cols, 1 / 2f, KernelPlan.Variant.ROW_PER_ITEM);
+            float[] x = OpenClTestData.batch(rows, cols, cols, true);
+            byte[] mask = OpenClTestData.mask(rows, cols, cols + 1);
+            float[] y = new float[x.length];
+            b.forward(RowOp.MASKED_SOFTMAX, x, 0, y, 0, rows, cols, 1f, mask, 0);
+            OpenClTestData.assertClose(Reference.maskedSoftmax(x, mask, rows, cols), y, cols, 2e-5, 1e-7,
+                    "tiny masked " + rows + "x" + cols);
+        }
+    }
+
+    @Test
     void fewHugeRowsSplitIntoSegmentsMatchReference() {
         OpenClBackend b = OpenClTestData.backend();
         for (KernelPlan.Variant v : List.of(KernelPlan.Variant.ROW_SPLIT_ITEMS, KernelPlan.Variant.ROW_SPLIT_GROUPS)) {
@@ -81,6 +101,37 @@ class OpenClVariantTest {
                 check(b, RowOp.SOFTMAX, 1, cols, 1f, v);
                 check(b, RowOp.LOG_SOFTMAX, 2, cols, 1f, v);
                 org.junit.jupiter.api.Assertions.assertTrue(plan.segments() > 1, v + " should split " + cols);
+            }
+        }
+    }
+
+    @Test
+    void theGpuConfigurationOfTheWorkGroupKernelsMatchesReference() {
+        OpenClTestData.backend();
+        // What a GPU gets: 256-wide work-groups and rows of up to 4096 floats cached in local memory.
+        System.setProperty(OpenClBackend.GROUP_SIZE_PROPERTY, "256");
+        System.setProperty(OpenClBackend.CACHE_FLOATS_PROPERTY, "4096");
+        OpenClBackend b;
+        try {
+            b = (OpenClBackend) OpenClBackends.open(new io.softmaxcl.internal.EngineConfig(null, 0));
+        } finally {
+            System.clearProperty(OpenClBackend.GROUP_SIZE_PROPERTY);
+            System.clearProperty(OpenClBackend.CACHE_FLOATS_PROPERTY);
+        }
+        try (b) {
+            org.junit.jupiter.api.Assertions.assertEquals(256, b.groupSize());
+            for (KernelPlan.Variant v : KernelPlan.Variant.values()) {
+                b.forceVariant(v);
+                for (int cols : new int[] {1, 255, 256, 257, 4093, 4096, 4097, 20001}) {
+                    check(b, RowOp.SOFTMAX, 5, cols, 1f, v);
+                    check(b, RowOp.LOG_SOFTMAX, 5, cols, 1f, v);
+                }
+                float[] x = OpenClTestData.batch(6, 4096, 8, true);
+                byte[] mask = OpenClTestData.mask(6, 4096, 9);
+                float[] y = new float[x.length];
+                b.forward(RowOp.MASKED_SOFTMAX, x, 0, y, 0, 6, 4096, 1f, mask, 0);
+                OpenClTestData.assertClose(Reference.maskedSoftmax(x, mask, 6, 4096), y, 4096, 2e-5, 1e-7,
+                        v + " masked, cached row");
             }
         }
     }

@@ -1,0 +1,138 @@
+package io.softmaxcl;
+
+import io.softmaxcl.internal.RowOp;
+import io.softmaxcl.internal.opencl.ResidentBatch;
+
+/**
+ * A batch of {@code rows × cols} values kept where its engine computes — in device memory on OpenCL — so that a
+ * chain such as softmax → loss → backward, or repeated softmax calls on new logits, runs without copying the
+ * batch to and from the host between steps. Each operation replaces the batch with its result; {@link #read}
+ * copies it out. Obtained from {@link SoftmaxEngine#upload}; close it (or its engine) to release its memory.
+ *
+ * <pre>{@code
+ * try (DeviceBatch batch = engine.upload(logits, 0, rows, cols)) {
+ *     float loss = batch.crossEntropy(targets, 0, CrossEntropy.defaults().withGradientInPlace(true), null);
+ *     batch.read(gradient, 0);                                // d loss / d logits
+ * }
+ * }</pre>
+ *
+ * <p>Not for concurrent use by several threads (the engine is; a batch is one chain of steps).
+ */
+public final class DeviceBatch implements AutoCloseable {
+
+    private final SoftmaxEngine engine;
+    private final ResidentBatch batch;
+
+    DeviceBatch(SoftmaxEngine engine, ResidentBatch batch) {
+        this.engine = engine;
+        this.batch = batch;
+    }
+
+    public int rows() {
+        return batch.rows();
+    }
+
+    public int cols() {
+        return batch.cols();
+    }
+
+    /** Replaces the batch with its row-wise softmax. */
+    public DeviceBatch softmax() {
+        engine.checkOpenForBatch();
+        batch.forward(RowOp.SOFTMAX, 1f);
+        return this;
+    }
+
+    /** Replaces the batch with the row-wise softmax of {@code x / temperature}. */
+    public DeviceBatch softmax(float temperature) {
+        float inv = SoftmaxEngine.inverseTemperature(temperature);
+        engine.checkOpenForBatch();
+        batch.forward(RowOp.SOFTMAX, inv);
+        return this;
+    }
+
+    /** Replaces the batch with its row-wise log-softmax. */
+    public DeviceBatch logSoftmax() {
+        engine.checkOpenForBatch();
+        batch.forward(RowOp.LOG_SOFTMAX, 1f);
+        return this;
+    }
+
+    /** Treats the batch as a softmax output {@code y} and replaces it with {@code dx = y ⊙ (dy − Σ dy ⊙ y)}. */
+    public DeviceBatch softmaxBackward(float[] dy, int dyOffset) {
+        checkArray("dy", dy, dyOffset);
+        engine.checkOpenForBatch();
+        batch.backward(RowOp.SOFTMAX, dy, dyOffset);
+        return this;
+    }
+
+    /** Treats the batch as a log-softmax output {@code y} and replaces it with {@code dx = dy − exp(y) · Σ dy}. */
+    public DeviceBatch logSoftmaxBackward(float[] dy, int dyOffset) {
+        checkArray("dy", dy, dyOffset);
+        engine.checkOpenForBatch();
+        batch.backward(RowOp.LOG_SOFTMAX, dy, dyOffset);
+        return this;
+    }
+
+    /**
+     * Cross-entropy of the batch as logits, as {@link SoftmaxEngine#crossEntropy} defines it; with
+     * {@link CrossEntropy#gradientInPlace()} the batch becomes the gradient (still resident).
+     *
+     * @param rowLoss receives the per-row loss when not null (length ≥ rows)
+     * @return the loss reduced as {@code options} asks
+     */
+    public float crossEntropy(int[] targets, int targetOffset, CrossEntropy options, float[] rowLoss) {
+        if (options == null) {
+            throw new IllegalArgumentException("options must not be null");
+        }
+        int valid = SoftmaxEngine.checkTargets(targets, targetOffset, rows(), cols(), options.ignoreIndex());
+        if (rowLoss != null && rowLoss.length < rows()) {
+            throw new IllegalArgumentException("rowLoss: length " + rowLoss.length + " is shorter than rows = "
+                    + rows());
+        }
+        float[] losses = rowLoss != null ? rowLoss : new float[rows()];
+        float gradScale = Float.NaN;
+        if (options.gradientInPlace()) {
+            gradScale = options.reduction() == CrossEntropy.Reduction.MEAN ? 1f / valid : 1f;
+        }
+        engine.checkOpenForBatch();
+        batch.crossEntropy(targets, targetOffset, options.ignoreIndex(), options.labelSmoothing(), losses, gradScale);
+        double sum = 0;
+        for (int r = 0; r < rows(); r++) {
+            sum += losses[r];
+        }
+        return (float) (options.reduction() == CrossEntropy.Reduction.MEAN ? sum / valid : sum);
+    }
+
+    /** Overwrites the batch with new values (e.g. the next step's logits) without reallocating. */
+    public DeviceBatch write(float[] src, int offset) {
+        checkArray("src", src, offset);
+        engine.checkOpenForBatch();
+        batch.write(src, offset);
+        return this;
+    }
+
+    /** Copies the batch into {@code dst} from {@code offset}. */
+    public void read(float[] dst, int offset) {
+        checkArray("dst", dst, offset);
+        engine.checkOpenForBatch();
+        batch.read(dst, offset);
+    }
+
+    /** Releases the batch's memory. Idempotent; any later call throws {@link IllegalStateException}. */
+    @Override
+    public void close() {
+        batch.close();
+    }
+
+    private void checkArray(String name, float[] a, int offset) {
+        if (a == null) {
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+        long n = (long) rows() * cols();
+        if (offset < 0 || offset + n > a.length) {
+            throw new IndexOutOfBoundsException(name + ": offset " + offset + " + rows × cols " + n
+                    + " does not fit in length " + a.length);
+        }
+    }
+}

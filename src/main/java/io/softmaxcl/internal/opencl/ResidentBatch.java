@@ -1,0 +1,35 @@
+package io.softmaxcl.internal.opencl;
+
+import io.softmaxcl.internal.RowOp;
+
+/**
+ * A {@code rows × cols} batch kept where its backend computes (device memory for OpenCL, a host array for the
+ * CPU backends), so that chained operations run without copying the batch back and forth. Every operation
+ * replaces the batch with its result. Arguments are validated by the public wrapper.
+ */
+public interface ResidentBatch extends AutoCloseable {
+
+    int rows();
+
+    int cols();
+
+    /** Replaces the batch with {@code op} of itself ({@link RowOp#MASKED_SOFTMAX}: −Inf elements dropped). */
+    void forward(RowOp op, float invTemperature);
+
+    /** Treats the batch as the forward output {@code y} and replaces it with the gradient for {@code dy}. */
+    void backward(RowOp op, float[] dy, int dyOffset);
+
+    /** Cross-entropy of the batch as logits; with {@code gradScale} not NaN the batch becomes the gradient. */
+    void crossEntropy(int[] targets, int targetOffset, int ignoreIndex, float labelSmoothing, float[] rowLoss,
+                      float gradScale);
+
+    /** Overwrites the batch with {@code rows × cols} values from {@code src}. */
+    void write(float[] src, int offset);
+
+    /** Copies the batch to {@code dst}. */
+    void read(float[] dst, int offset);
+
+    /** Releases the batch's memory; idempotent. */
+    @Override
+    void close();
+}
