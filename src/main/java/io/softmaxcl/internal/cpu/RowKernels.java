@@ -57,6 +57,11 @@ abstract class RowKernels {
         return 0;
     }
 
+    /** Rows {@link #softmaxRows} handles together; parallel chunks are cut at multiples of it. */
+    int rowBlock(int cols) {
+        return 1;
+    }
+
     final void softmaxRow(float[] x, int i, float[] y, int o, int n, float t) {
         float max = max(x, i, n);
         double sum = expStoreSum(x, i, y, o, n, max, t);

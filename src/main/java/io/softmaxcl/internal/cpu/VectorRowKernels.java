@@ -312,6 +312,11 @@ final class VectorRowKernels extends ScalarRowKernels {
     }
 
     @Override
+    int rowBlock(int cols) {
+        return cols < TINY_COLS ? L : 1;
+    }
+
+    @Override
     void softmaxRows(float[] x, int i, float[] y, int o, int rows, int cols, float t, float[] scratch) {
         int r = 0;
         if (cols < TINY_COLS && rows >= L) {
