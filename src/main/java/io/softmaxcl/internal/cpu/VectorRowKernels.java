@@ -107,8 +107,8 @@ final class VectorRowKernels extends ScalarRowKernels {
         FloatVector acc = FloatVector.zero(S);
         for (int j = 0; j < n; j += L) {
             FloatVector d = FloatVector.fromArray(S, x, i + j).sub(vmax);
+            // No clamp: below lo the exponent bits are garbage, and the final blend replaces them with 0.
             VectorMask<Float> under = d.compare(VectorOperators.LT, lo);
-            d = d.blend(lo, under);
             FloatVector k = d.fma(scale, magic);
             FloatVector f = d.fma(scale, magic.sub(k));
             FloatVector p = f.fma(E0, E1);
@@ -152,8 +152,8 @@ final class VectorRowKernels extends ScalarRowKernels {
         FloatVector acc = FloatVector.zero(S);
         for (int j = 0; j < n; j += L) {
             FloatVector d = FloatVector.fromArray(S, x, i + j).sub(vmax);
+            // No clamp: below lo the exponent bits are garbage, and the final blend replaces them with 0.
             VectorMask<Float> under = d.compare(VectorOperators.LT, lo);
-            d = d.blend(lo, under);
             FloatVector k = d.fma(scale, magic);
             FloatVector f = d.fma(scale, magic.sub(k));
             FloatVector p = f.fma(E0, E1);
