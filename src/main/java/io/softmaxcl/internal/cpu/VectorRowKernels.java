@@ -17,7 +17,7 @@ final class VectorRowKernels extends ScalarRowKernels {
     private static final int L = S.length();
     /** Vectors summed in a float accumulator before the partial sum moves to double (accuracy on long rows). */
     private static final int SUM_BLOCK = 32 * L;
-    /** Rows shorter than this are done {@code L} rows at a time (one vector per column position). */
+    /** Rows shorter than this are done {@code L} rows at a time, as {@code cols} whole vectors. */
     static final int TINY_COLS = 64;
     /** A tiny-row block whose row sum falls below this (far below the block max) is redone with its own max. */
     private static final float TINY_MIN_SUM = 1e-10f;
