@@ -133,7 +133,8 @@ class CpuOperationsTest {
                         assertEquals(expected, loss, 1e-5 * Math.abs(expected), what + " reduced");
 
                         float[] grad = logits.clone();
-                        engine.crossEntropy(grad, 0, rows, cols, targets, 0, options.withGradientInPlace(true), rowLoss);
+                        engine.crossEntropy(grad, 0, rows, cols, targets, 0, options.withGradientInPlace(true),
+                                rowLoss);
                         Close.assertClose(expectedRows, rowLoss, 1, 1e-5, 1e-6, what + " row loss with gradient");
                         double scale = reduction == CrossEntropy.Reduction.MEAN ? 1.0 / valid : 1.0;
                         Close.assertClose(Reference.crossEntropyGrad(logits, targets, rows, cols, -100, eps, scale),

@@ -52,9 +52,9 @@ final class CpuBackend implements ComputeBackend {
         }
         switch (op) {
             case SOFTMAX -> {
-                int align = Math.max(1, kernels.scratchSize(cols) / Math.max(1, cols));
-                forRows(rows, cols, align, (from, to) -> kernels.softmaxRows(in, inOffset + from * cols, out,
-                        outOffset + from * cols, to - from, cols, t, new float[kernels.scratchSize(cols)]));
+                forRows(rows, cols, kernels.rowBlock(cols), (from, to) -> kernels.softmaxRows(in,
+                        inOffset + from * cols, out, outOffset + from * cols, to - from, cols, t,
+                        new float[kernels.scratchSize(cols)]));
             }
             case LOG_SOFTMAX -> forRows(rows, cols, 1, (from, to) -> {
                 for (int r = from; r < to; r++) {

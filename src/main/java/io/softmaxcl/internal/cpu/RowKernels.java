@@ -57,6 +57,11 @@ abstract class RowKernels {
         return 0;
     }
 
+    /** Rows {@link #softmaxRows} handles together; parallel chunks are cut at multiples of it. */
+    int rowBlock(int cols) {
+        return 1;
+    }
+
     final void softmaxRow(float[] x, int i, float[] y, int o, int n, float t) {
         float max = max(x, i, n);
         double sum = expStoreSum(x, i, y, o, n, max, t);
@@ -65,7 +70,8 @@ abstract class RowKernels {
 
     final void logSoftmaxRow(float[] x, int i, float[] y, int o, int n, float t) {
         float max = max(x, i, n);
-        double sum = expSum(x, i, n, max, t);
+        // Out of place the exps can go to y (overwritten next): the storing loop is the faster one here.
+        double sum = x == y && i == o ? expSum(x, i, n, max, t) : expStoreSum(x, i, y, o, n, max, t);
         logSoftmaxStore(x, i, y, o, n, max, t, (float) Math.log(sum));
     }
 }

@@ -17,10 +17,17 @@ final class VectorRowKernels extends ScalarRowKernels {
     private static final int L = S.length();
     /** Vectors summed in a float accumulator before the partial sum moves to double (accuracy on long rows). */
     private static final int SUM_BLOCK = 32 * L;
-    /** Rows shorter than this are done {@code L} rows at a time (one vector per column position). */
+    /** Rows shorter than this are done {@code L} rows at a time, as {@code cols} whole vectors. */
     static final int TINY_COLS = 64;
     /** A tiny-row block whose row sum falls below this (far below the block max) is redone with its own max. */
     private static final float TINY_MIN_SUM = 1e-10f;
+    /** 2^f on [−½, ½], highest power first: a least-squares fit for relative error (max 2.3e-7). */
+    private static final float E0 = 0.001327645848505199f;
+    private static final float E1 = 0.009675541892647743f;
+    private static final float E2 = 0.05550713464617729f;
+    private static final float E3 = 0.24022120237350464f;
+    private static final float E4 = 0.6931469440460205f;
+    private static final float E5 = 1.0000001192092896f;
 
     @Override
     String description() {
@@ -87,29 +94,28 @@ final class VectorRowKernels extends ScalarRowKernels {
 
     /** One block of {@link #expStoreSum}; {@code n} is a multiple of the lane count. */
     private static float expStoreBlock(float[] x, int i, float[] y, int o, int n, float max, float t) {
+        // exp((x − max)·t) = 2^((x − max)·t·log2 e): n = round, f = the rest in [−½, ½], 2^f by a degree-5
+        // polynomial (2.3e-7 relative), 2^n by building the exponent bits; t folded into the scale.
         FloatVector vmax = FloatVector.broadcast(S, max);
-        FloatVector vt = FloatVector.broadcast(S, t);
-        FloatVector negHi = FloatVector.broadcast(S, -LN2_HI);
-        FloatVector negLo = FloatVector.broadcast(S, -LN2_LO);
-        FloatVector p2 = FloatVector.broadcast(S, P2);
-        FloatVector p3 = FloatVector.broadcast(S, P3);
-        FloatVector p4 = FloatVector.broadcast(S, P4);
-        FloatVector p5 = FloatVector.broadcast(S, P5);
+        FloatVector lo = FloatVector.broadcast(S, EXP_LO / t);
+        FloatVector scale = FloatVector.broadcast(S, t * LOG2E);
+        FloatVector magic = FloatVector.broadcast(S, EXP_MAGIC);
+        FloatVector c2 = FloatVector.broadcast(S, E2);
+        FloatVector c3 = FloatVector.broadcast(S, E3);
+        FloatVector c4 = FloatVector.broadcast(S, E4);
+        FloatVector c5 = FloatVector.broadcast(S, E5);
         FloatVector acc = FloatVector.zero(S);
         for (int j = 0; j < n; j += L) {
-            FloatVector d = FloatVector.fromArray(S, x, i + j).sub(vmax).mul(vt);
-            VectorMask<Float> under = d.compare(VectorOperators.LT, EXP_LO);
-            d = d.blend(EXP_LO, under);
-            FloatVector k = d.fma(LOG2E, EXP_MAGIC);
-            FloatVector nn = k.sub(EXP_MAGIC);
-            FloatVector r = nn.fma(negHi, d);
-            r = nn.fma(negLo, r);
-            FloatVector p = r.fma(P0, P1);
-            p = p.fma(r, p2);
-            p = p.fma(r, p3);
-            p = p.fma(r, p4);
-            p = p.fma(r, p5);
-            p = p.mul(r).fma(r, r).add(1f);
+            FloatVector d = FloatVector.fromArray(S, x, i + j).sub(vmax);
+            // No clamp: below lo the exponent bits are garbage, and the final blend replaces them with 0.
+            VectorMask<Float> under = d.compare(VectorOperators.LT, lo);
+            FloatVector k = d.fma(scale, magic);
+            FloatVector f = d.fma(scale, magic.sub(k));
+            FloatVector p = f.fma(E0, E1);
+            p = p.fma(f, c2);
+            p = p.fma(f, c3);
+            p = p.fma(f, c4);
+            p = p.fma(f, c5);
             FloatVector pow2 = k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
             FloatVector e = p.mul(pow2).blend(0f, under);
             e.intoArray(y, o + j);
@@ -136,28 +142,25 @@ final class VectorRowKernels extends ScalarRowKernels {
 
     private static float expSumBlock(float[] x, int i, int n, float max, float t) {
         FloatVector vmax = FloatVector.broadcast(S, max);
-        FloatVector vt = FloatVector.broadcast(S, t);
-        FloatVector negHi = FloatVector.broadcast(S, -LN2_HI);
-        FloatVector negLo = FloatVector.broadcast(S, -LN2_LO);
-        FloatVector p2 = FloatVector.broadcast(S, P2);
-        FloatVector p3 = FloatVector.broadcast(S, P3);
-        FloatVector p4 = FloatVector.broadcast(S, P4);
-        FloatVector p5 = FloatVector.broadcast(S, P5);
+        FloatVector lo = FloatVector.broadcast(S, EXP_LO / t);
+        FloatVector scale = FloatVector.broadcast(S, t * LOG2E);
+        FloatVector magic = FloatVector.broadcast(S, EXP_MAGIC);
+        FloatVector c2 = FloatVector.broadcast(S, E2);
+        FloatVector c3 = FloatVector.broadcast(S, E3);
+        FloatVector c4 = FloatVector.broadcast(S, E4);
+        FloatVector c5 = FloatVector.broadcast(S, E5);
         FloatVector acc = FloatVector.zero(S);
         for (int j = 0; j < n; j += L) {
-            FloatVector d = FloatVector.fromArray(S, x, i + j).sub(vmax).mul(vt);
-            VectorMask<Float> under = d.compare(VectorOperators.LT, EXP_LO);
-            d = d.blend(EXP_LO, under);
-            FloatVector k = d.fma(LOG2E, EXP_MAGIC);
-            FloatVector nn = k.sub(EXP_MAGIC);
-            FloatVector r = nn.fma(negHi, d);
-            r = nn.fma(negLo, r);
-            FloatVector p = r.fma(P0, P1);
-            p = p.fma(r, p2);
-            p = p.fma(r, p3);
-            p = p.fma(r, p4);
-            p = p.fma(r, p5);
-            p = p.mul(r).fma(r, r).add(1f);
+            FloatVector d = FloatVector.fromArray(S, x, i + j).sub(vmax);
+            // No clamp: below lo the exponent bits are garbage, and the final blend replaces them with 0.
+            VectorMask<Float> under = d.compare(VectorOperators.LT, lo);
+            FloatVector k = d.fma(scale, magic);
+            FloatVector f = d.fma(scale, magic.sub(k));
+            FloatVector p = f.fma(E0, E1);
+            p = p.fma(f, c2);
+            p = p.fma(f, c3);
+            p = p.fma(f, c4);
+            p = p.fma(f, c5);
             FloatVector pow2 = k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
             acc = acc.add(p.mul(pow2).blend(0f, under));
         }
@@ -305,15 +308,30 @@ final class VectorRowKernels extends ScalarRowKernels {
 
     @Override
     int scratchSize(int cols) {
-        return cols < TINY_COLS ? L * cols : 0;
+        return cols < TINY_COLS ? L * cols + L : 0;
+    }
+
+    @Override
+    int rowBlock(int cols) {
+        return cols < TINY_COLS ? L : 1;
     }
 
     @Override
     void softmaxRows(float[] x, int i, float[] y, int o, int rows, int cols, float t, float[] scratch) {
         int r = 0;
-        if (cols < TINY_COLS) {
+        if (cols < TINY_COLS && rows >= L) {
+            int[] rowStarts = new int[L];
+            int[] rowOf = new int[L * cols];
+            for (int l = 0; l < L; l++) {
+                rowStarts[l] = l * cols;
+            }
+            for (int k = 0; k < rowOf.length; k++) {
+                rowOf[k] = L * cols + k / cols;
+            }
             for (; r + L <= rows; r += L) {
-                tinyBlock(x, i + r * cols, y, o + r * cols, cols, t, scratch);
+                if (!tinyBlock(x, i + r * cols, y, o + r * cols, cols, t, scratch, rowStarts, rowOf)) {
+                    tinyBlockScalar(x, i + r * cols, y, o + r * cols, cols, t, scratch);
+                }
             }
         }
         for (; r < rows; r++) {
@@ -322,13 +340,40 @@ final class VectorRowKernels extends ScalarRowKernels {
     }
 
     /**
-     * L consecutive short rows as {@code cols} whole vectors: exp relative to the block's max into scratch, then
-     * per-row sums; a row far below the block max (sum underflowing), or with NaN/±Inf, is redone on its own.
+     * L consecutive short rows as {@code cols} whole vectors: exp relative to the block's max into scratch, row
+     * sums gathered one column at a time (a lane per row), then each element scaled by its row's inverse sum.
+     * Returns false, having written nothing, when a row's sum is not usable (far below the block max, NaN, Inf).
      */
-    private void tinyBlock(float[] x, int i, float[] y, int o, int cols, float t, float[] scratch) {
+    private boolean tinyBlock(float[] x, int i, float[] y, int o, int cols, float t, float[] scratch,
+                              int[] rowStarts, int[] rowOf) {
         int n = L * cols;
         float m = max(x, i, n);
         expStoreBlock(x, i, scratch, 0, n, m, t);
+        return tinyNormalize(y, o, cols, scratch, rowStarts, rowOf);
+    }
+
+    private static boolean tinyNormalize(float[] y, int o, int cols, float[] scratch, int[] rowStarts,
+                                         int[] rowOf) {
+        int n = L * cols;
+        FloatVector sums = FloatVector.zero(S);
+        for (int c = 0; c < cols; c++) {
+            sums = sums.add(FloatVector.fromArray(S, scratch, c, rowStarts, 0));
+        }
+        VectorMask<Float> ok = sums.compare(VectorOperators.GE, TINY_MIN_SUM)
+                .and(sums.compare(VectorOperators.LT, Float.POSITIVE_INFINITY));
+        if (!ok.allTrue()) {
+            return false;
+        }
+        FloatVector.broadcast(S, 1f).div(sums).intoArray(scratch, n);
+        for (int j = 0; j < n; j += L) {
+            FloatVector inv = FloatVector.fromArray(S, scratch, 0, rowOf, j);
+            FloatVector.fromArray(S, scratch, j).mul(inv).intoArray(y, o + j);
+        }
+        return true;
+    }
+
+    /** The fallback of {@link #tinyBlock}: per-row sums in scalar code, rows with unusable sums redone alone. */
+    private void tinyBlockScalar(float[] x, int i, float[] y, int o, int cols, float t, float[] scratch) {
         for (int r = 0; r < L; r++) {
             int base = r * cols;
             float s = 0;
