@@ -15,6 +15,11 @@ public final class CpuBackends {
 
     /** System property: {@code false} makes new CPU backends use the scalar kernels. */
     public static final String VECTOR_PROPERTY = "softmaxcl.cpu.vector";
+    /**
+     * System property: {@code false} uses the vector kernels from the first call instead of the scalar ones until a
+     * background warm-up has them compiled (see {@link WarmingKernels}); tests set it to check the vector kernels.
+     */
+    public static final String WARMUP_PROPERTY = "softmaxcl.cpu.warmup";
 
     private static final String VECTOR_KERNELS = "io.softmaxcl.internal.cpu.VectorRowKernels";
 
@@ -24,7 +29,27 @@ public final class CpuBackends {
     /** A CPU backend on {@code threads} threads (the caller's thread counts as one). */
     public static ComputeBackend create(int threads) {
         boolean forceScalar = "false".equalsIgnoreCase(System.getProperty(VECTOR_PROPERTY, "").trim());
-        return new CpuBackend(forceScalar ? new ScalarRowKernels() : Holder.KERNELS, Math.max(1, threads));
+        RowKernels kernels;
+        if (forceScalar || !vectorAvailable()) {
+            kernels = new ScalarRowKernels();
+        } else if (warmupEnabled()) {
+            kernels = new WarmingKernels(Holder.KERNELS, new ScalarRowKernels());
+        } else {
+            kernels = Holder.KERNELS;
+        }
+        return new CpuBackend(kernels, Math.max(1, threads));
+    }
+
+    private static boolean warmupEnabled() {
+        return !"false".equalsIgnoreCase(System.getProperty(WARMUP_PROPERTY, "").trim());
+    }
+
+    /**
+     * Waits until CPU backends compute with compiled vector kernels (at most {@code timeoutMillis}); benchmarks call
+     * this so that they time the steady state. True when they do (or the Vector API is not in use at all).
+     */
+    public static boolean awaitVectorKernels(long timeoutMillis) throws InterruptedException {
+        return !vectorAvailable() || !warmupEnabled() || WarmingKernels.awaitReady(timeoutMillis);
     }
 
     /** True when the Vector API kernels are in use for backends that are not forced to scalar. */

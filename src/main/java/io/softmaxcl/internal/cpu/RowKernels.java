@@ -23,7 +23,7 @@ abstract class RowKernels {
     /** {@code y *= s}. */
     abstract void scale(float[] y, int o, int n, float s);
 
-    /** {@code y = (x − max)·t − logSum}: log-softmax in the accurate order. */
+    /** {@code y = x·t − max·t − logSum}: log-softmax in the accurate order (scaled first, so it cannot overflow). */
     abstract void logSoftmaxStore(float[] x, int i, float[] y, int o, int n, float max, float t, float logSum);
 
     /** {@code Σ x}. */

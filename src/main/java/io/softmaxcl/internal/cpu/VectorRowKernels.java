@@ -182,13 +182,15 @@ final class VectorRowKernels extends ScalarRowKernels {
     @Override
     void logSoftmaxStore(float[] x, int i, float[] y, int o, int n, float max, float t, float logSum) {
         int b = S.loopBound(n);
-        FloatVector vmax = FloatVector.broadcast(S, max);
+        // Scale before subtracting: (x − max)·t would overflow for |x − max| > MAX_VALUE even when x·t − max·t fits.
+        float mt = max * t;
+        FloatVector vmt = FloatVector.broadcast(S, mt);
         int j = 0;
         for (; j < b; j += L) {
-            FloatVector.fromArray(S, x, i + j).sub(vmax).mul(t).sub(logSum).intoArray(y, o + j);
+            FloatVector.fromArray(S, x, i + j).mul(t).sub(vmt).sub(logSum).intoArray(y, o + j);
         }
         for (; j < n; j++) {
-            y[o + j] = (x[i + j] - max) * t - logSum;
+            y[o + j] = x[i + j] * t - mt - logSum;
         }
     }
 

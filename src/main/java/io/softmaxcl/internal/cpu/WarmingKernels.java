@@ -1,0 +1,178 @@
+package io.softmaxcl.internal.cpu;
+
+import java.util.SplittableRandom;
+
+/**
+ * Vector kernels behind a warm-up gate. Until C2 has compiled them, Vector API code runs interpreted with every
+ * vector boxed — measured here at ~650 ns per element, 2.2 s for one 64×151936 softmax against 0.12 s with the
+ * scalar kernels. So calls use the scalar kernels while one low-priority daemon thread per JVM exercises the
+ * vector kernels on small arrays until their timing settles, then every backend switches to them.
+ */
+final class WarmingKernels extends RowKernels {
+
+    /** Rounds of warm-up before the timing is even looked at (each method then has thousands of calls). */
+    private static final int MIN_ROUNDS = 4000;
+    /** Give up waiting for a stable timing after this long and switch anyway. */
+    private static final long MAX_WARMUP_NANOS = 20_000_000_000L;
+
+    private static volatile boolean ready;
+    private static Thread warmer;
+
+    private final RowKernels vector;
+    private final RowKernels scalar;
+
+    WarmingKernels(RowKernels vector, RowKernels scalar) {
+        this.vector = vector;
+        this.scalar = scalar;
+        startWarmup(vector);
+    }
+
+    /** True once the vector kernels are compiled (or the warm-up gave up waiting). */
+    static boolean ready() {
+        return ready;
+    }
+
+    /** Blocks until {@link #ready()} or the timeout; returns {@link #ready()}. */
+    static boolean awaitReady(long timeoutMillis) throws InterruptedException {
+        long end = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (!ready && System.nanoTime() < end) {
+            Thread.sleep(5);
+        }
+        return ready;
+    }
+
+    private static synchronized void startWarmup(RowKernels vector) {
+        if (warmer != null || ready) {
+            return;
+        }
+        warmer = new Thread(() -> warm(vector), "softmax-cl-vector-warmup");
+        warmer.setDaemon(true);
+        warmer.setPriority(Thread.MIN_PRIORITY);
+        warmer.start();
+    }
+
+    private static void warm(RowKernels k) {
+        try {
+            int n = 1021; // odd length: the vector loops and their scalar tails both run
+            float[] x = new float[n];
+            float[] y = new float[n];
+            float[] dy = new float[n];
+            SplittableRandom random = new SplittableRandom(1);
+            for (int j = 0; j < n; j++) {
+                x[j] = (float) random.nextGaussian();
+                dy[j] = (float) random.nextGaussian();
+            }
+            int tinyCols = 10;
+            int tinyRows = 64;
+            float[] tiny = new float[tinyRows * tinyCols];
+            float[] tinyOut = new float[tiny.length];
+            float[] scratch = new float[k.scratchSize(tinyCols)];
+            long start = System.nanoTime();
+            long best = Long.MAX_VALUE;
+            int stable = 0;
+            for (int round = 0; ; round++) {
+                long t0 = System.nanoTime();
+                float m = k.max(x, 0, n);
+                double s = k.expStoreSum(x, 0, y, 0, n, m, 1f) + k.expSum(x, 0, n, m, 0.5f);
+                k.scale(y, 0, n, (float) (1 / s));
+                k.logSoftmaxStore(x, 0, y, 0, n, m, 1f, 1f);
+                s += k.sum(dy, 0, n) + k.dot(dy, 0, y, 0, n);
+                k.softmaxBackwardStore(y, 0, dy, 0, y, 0, n, 0.5f);
+                k.logSoftmaxBackwardStore(y, 0, dy, 0, y, 0, n, 0.5f);
+                k.scaleSubtract(y, 0, n, 0.5f, 0.1f);
+                k.softmaxRows(tiny, 0, tinyOut, 0, tinyRows, tinyCols, 1f, scratch);
+                long dt = System.nanoTime() - t0;
+                if (Double.isNaN(s)) {
+                    x[0] = 0f; // keeps s alive; never happens for these inputs
+                }
+                if (round < MIN_ROUNDS) {
+                    continue;
+                }
+                // Settled: 200 rounds in a row within 1.5× of the fastest round seen.
+                if (dt < best) {
+                    best = dt;
+                }
+                stable = dt <= best * 3 / 2 ? stable + 1 : 0;
+                if (stable >= 200 || System.nanoTime() - start > MAX_WARMUP_NANOS) {
+                    break;
+                }
+            }
+        } finally {
+            ready = true;
+        }
+    }
+
+    private RowKernels current() {
+        return ready ? vector : scalar;
+    }
+
+    @Override
+    String description() {
+        return vector.description();
+    }
+
+    @Override
+    float max(float[] x, int i, int n) {
+        return current().max(x, i, n);
+    }
+
+    @Override
+    double expStoreSum(float[] x, int i, float[] y, int o, int n, float max, float t) {
+        return current().expStoreSum(x, i, y, o, n, max, t);
+    }
+
+    @Override
+    double expSum(float[] x, int i, int n, float max, float t) {
+        return current().expSum(x, i, n, max, t);
+    }
+
+    @Override
+    void scale(float[] y, int o, int n, float s) {
+        current().scale(y, o, n, s);
+    }
+
+    @Override
+    void logSoftmaxStore(float[] x, int i, float[] y, int o, int n, float max, float t, float logSum) {
+        current().logSoftmaxStore(x, i, y, o, n, max, t, logSum);
+    }
+
+    @Override
+    double sum(float[] x, int i, int n) {
+        return current().sum(x, i, n);
+    }
+
+    @Override
+    double dot(float[] a, int ai, float[] b, int bi, int n) {
+        return current().dot(a, ai, b, bi, n);
+    }
+
+    @Override
+    void softmaxBackwardStore(float[] y, int yi, float[] dy, int di, float[] dx, int xi, int n, float s) {
+        current().softmaxBackwardStore(y, yi, dy, di, dx, xi, n, s);
+    }
+
+    @Override
+    void logSoftmaxBackwardStore(float[] y, int yi, float[] dy, int di, float[] dx, int xi, int n, float s) {
+        current().logSoftmaxBackwardStore(y, yi, dy, di, dx, xi, n, s);
+    }
+
+    @Override
+    void scaleSubtract(float[] y, int o, int n, float s, float c) {
+        current().scaleSubtract(y, o, n, s, c);
+    }
+
+    @Override
+    void softmaxRows(float[] x, int i, float[] y, int o, int rows, int cols, float t, float[] scratch) {
+        current().softmaxRows(x, i, y, o, rows, cols, t, scratch);
+    }
+
+    @Override
+    int scratchSize(int cols) {
+        return Math.max(vector.scratchSize(cols), scalar.scratchSize(cols));
+    }
+
+    @Override
+    int rowBlock(int cols) {
+        return vector.rowBlock(cols);
+    }
+}
