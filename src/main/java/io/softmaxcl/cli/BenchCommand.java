@@ -148,13 +148,17 @@ final class BenchCommand implements Callable<Integer> {
     private List<BenchResult> measure(BenchOp op, BenchShape shape, List<Opened> open, CopyProbe copyProbe,
                                       BenchSampler sampler, EngineConfig config, Progress progress)
             throws UserInputException {
-        BenchOp.Workload workload;
         try {
-            workload = op.prepare(shape);
+            return measureOrFail(op, shape, open, copyProbe, sampler, config, progress);
         } catch (OutOfMemoryError e) {
-            throw new UserInputException("not enough Java heap for " + op.id() + " on " + shape
-                    + " (about " + shape.elements() * op.bytesPerElement() / (1 << 20) + " MiB of arrays): raise -Xmx");
+            throw new UserInputException("not enough Java heap for " + op.id() + " on " + shape + " (about "
+                    + 2 * shape.elements() * op.bytesPerElement() / (1 << 20) + " MiB of arrays): raise -Xmx");
         }
+    }
+
+    private List<BenchResult> measureOrFail(BenchOp op, BenchShape shape, List<Opened> open, CopyProbe copyProbe,
+                                            BenchSampler sampler, EngineConfig config, Progress progress) {
+        BenchOp.Workload workload = op.prepare(shape);
         long bytes = shape.elements() * op.bytesPerElement();
         progress.step("copy " + shape);
         CopyProbe.Result copy = copyProbe.measure(bytes, sampler.scaled(0.5));

@@ -1,5 +1,7 @@
 package io.softmaxcl.cli;
 
+import java.util.Arrays;
+
 /**
  * Times one call repeatedly: a warm-up of {@code warmupNs} (so that the JIT has compiled the hot code), then
  * repetitions until {@code budgetNs} is spent (at least {@code minReps}, at most {@code maxReps}), or exactly
@@ -21,7 +23,7 @@ record BenchSampler(long warmupNs, long budgetNs, int minReps, int maxReps, int 
         return new BenchSampler((long) (warmupNs * factor), (long) (budgetNs * factor), minReps, maxReps, fixedReps);
     }
 
-    /** A rough time per call, from at least one untimed-for-the-result call, after the warm-up. */
+    /** Runs the warm-up (at least two calls) and returns the best of its last few calls: the warm time per call. */
     long warmUp(Runnable call) {
         long start = System.nanoTime();
         long best = Long.MAX_VALUE;
@@ -65,6 +67,6 @@ record BenchSampler(long warmupNs, long budgetNs, int minReps, int maxReps, int 
                 break;
             }
         }
-        return BenchTimings.of(java.util.Arrays.copyOf(ns, done));
+        return BenchTimings.of(Arrays.copyOf(ns, done));
     }
 }
