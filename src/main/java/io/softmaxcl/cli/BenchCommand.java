@@ -168,6 +168,10 @@ final class BenchCommand implements Callable<Integer> {
             ComputeBackend backend = opened.backend();
             progress.step(id + " " + op.id() + " " + shape);
             BenchTimings timings = sampler.sample(() -> workload.run(backend));
+            if (timings.jitStillBusy(sampler)) {
+                progress.note("the JIT was still compiling after the warm-up of " + id + " " + op.id() + " "
+                        + shape + "; its times may be too slow");
+            }
             BenchTimings kernel = null;
             BenchTimings deviceCopy = null;
             if (backend instanceof DeviceBenchmark device) {
@@ -290,6 +294,12 @@ final class BenchCommand implements Callable<Integer> {
                 err.flush();
             }
             done++;
+        }
+
+        /** A line that must reach the user whatever the progress setting. */
+        void note(String message) {
+            err.println("bench: note: " + message);
+            err.flush();
         }
 
         @Override
