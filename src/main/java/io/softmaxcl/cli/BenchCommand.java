@@ -114,8 +114,15 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             List<BenchResult> results = new ArrayList<>();
+            boolean preWarm = sampler.warmupNs() > 0;
             try (Progress progress = Progress.start(err, !noProgress,
-                    (long) shapeList.size() * opList.size() * (open.size() + 1))) {
+                    (long) shapeList.size() * opList.size() * (open.size() + 1) + (preWarm ? open.size() : 0))) {
+                if (preWarm) {
+                    for (Opened b : open) {
+                        progress.step("warm-up " + b.id());
+                        preWarm(b.backend(), opList, shapeList, 5 * sampler.warmupNs() / 2);
+                    }
+                }
                 for (BenchOp op : opList) {
                     for (BenchShape shape : shapeList) {
                         results.addAll(measure(op, shape, open, copyProbe, sampler, config, progress));
@@ -191,6 +198,30 @@ final class BenchCommand implements Callable<Integer> {
                     deviceCopy, null));
         }
         return results;
+    }
+
+    /**
+     * Runs every op on a backend over small shapes of each kind (many short rows, medium rows, one long row, and
+     * the run's own shapes up to a million elements) in rotation, so that the JIT compiles every kernel from a
+     * rich profile before the first measurement. Without it the first shape measured could still be running
+     * C1 code after its own warm-up: C2 needs hundreds of calls of each kernel method.
+     */
+    private static void preWarm(ComputeBackend backend, List<BenchOp> ops, List<BenchShape> shapes, long ns) {
+        List<BenchShape> small = new ArrayList<>(List.of(new BenchShape(1024, 10), new BenchShape(64, 1000),
+                new BenchShape(1, 32000), new BenchShape(2, 65536)));
+        shapes.stream().filter(s -> s.elements() <= 1 << 20 && !small.contains(s)).forEach(small::add);
+        List<BenchOp.Workload> workloads = new ArrayList<>();
+        for (BenchOp op : ops) {
+            for (BenchShape shape : small) {
+                workloads.add(op.prepare(shape));
+            }
+        }
+        long end = System.nanoTime() + ns;
+        while (System.nanoTime() < end) {
+            for (BenchOp.Workload w : workloads) {
+                w.run(backend);
+            }
+        }
     }
 
     /** Device-timed repetitions: a short call estimates the time per call, then the budget sets the count. */
