@@ -84,7 +84,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new UserInputException("--threads, --warmup, --time and --reps must not be negative");
         }
         List<BenchShape> shapeList = parse(() -> BenchShape.parseList(shapes));
-        List<BenchOp> opList = parse(() -> new ArrayList<>(new LinkedHashSet<>(ops.stream().map(BenchOp::parse).toList())));
+        List<BenchOp> opList = parse(() -> List.copyOf(new LinkedHashSet<>(ops.stream().map(BenchOp::parse).toList())));
         Set<Backend> wanted = parse(this::wantedBackends);
         requireDirectoryFor(json);
         requireDirectoryFor(chart);

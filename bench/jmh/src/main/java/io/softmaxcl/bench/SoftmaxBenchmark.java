@@ -89,7 +89,10 @@ public class SoftmaxBenchmark {
         return out;
     }
 
-    /** Mean loss and its gradient written over the logits (after the first call they hold a gradient; the cost does not depend on values). */
+    /**
+     * Mean loss and its gradient written over the logits (after the first call they hold a gradient; the cost
+     * does not depend on the values).
+     */
     @Benchmark
     public float crossEntropy() {
         return engine.crossEntropy(logits, 0, rows, cols, targets, 0, withGradient, null);
