@@ -153,6 +153,8 @@ def main():
     p.add_argument("--json", help="also write the medians and every round's numbers here")
     args = p.parse_args()
     shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
+    if args.rounds < 1 or not shapes:
+        sys.exit("peers: need at least one round and one shape")
     if not os.path.exists(args.jar):
         sys.exit("peers: %s not found: build it first with mvn -B -q package -DskipTests" % args.jar)
 

@@ -30,11 +30,16 @@ import javax.imageio.ImageIO;
  */
 final class BenchChart {
 
-    private static final int WIDTH = 1400;
+    private static final int MIN_WIDTH = 1400;
+    /** Room per bar for its upright value label. */
+    private static final int PX_PER_BAR = 34;
     private static final int HEIGHT_PER_OP = 620;
-    private static final Color COPY = new Color(0xB0B0B0);
+    // Mid tones, so that the dark value labels read both on a bar and above it.
+    private static final Color COPY = new Color(0xBDBDBD);
     private static final Map<String, Color> BACKEND_COLORS = Map.of(
-            "cpu", new Color(0x1F77B4), "scalar", new Color(0x9467BD), "opencl", new Color(0xD62728));
+            "cpu", new Color(0x6BAED6), "scalar", new Color(0xBCBDDC), "opencl", new Color(0xFC9272));
+    private static final Color KERNEL = new Color(0xEF3B2C);
+    private static final Color DEVICE_COPY = new Color(0xFDD0C0);
 
     private BenchChart() {
     }
@@ -49,7 +54,8 @@ final class BenchChart {
         for (Map.Entry<BenchOp, List<BenchResult>> e : byOp.entrySet()) {
             panels.add(BitmapEncoder.getBufferedImage(chart(run, e.getKey(), e.getValue())));
         }
-        BufferedImage image = new BufferedImage(WIDTH, HEIGHT_PER_OP * panels.size(), BufferedImage.TYPE_INT_RGB);
+        int width = panels.stream().mapToInt(BufferedImage::getWidth).max().orElse(MIN_WIDTH);
+        BufferedImage image = new BufferedImage(width, HEIGHT_PER_OP * panels.size(), BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         try {
             for (int i = 0; i < panels.size(); i++) {
@@ -64,7 +70,9 @@ final class BenchChart {
     }
 
     private static CategoryChart chart(BenchRun run, BenchOp op, List<BenchResult> results) {
-        CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT_PER_OP)
+        long bars = results.stream().map(BenchResult::shape).distinct().count() * seriesCount(results);
+        int width = (int) Math.max(MIN_WIDTH, 120 + bars * PX_PER_BAR);
+        CategoryChart chart = new CategoryChartBuilder().width(width).height(HEIGHT_PER_OP)
                 .title("softmax-cl " + op.id() + ": throughput per shape, GB/s (" + op.bytesPerElement()
                         + " bytes per element moved; log scale, higher is better)")
                 .xAxisTitle("shape (rows x cols)  -  " + run.oneLine())
@@ -75,9 +83,10 @@ final class BenchChart {
         styler.setLegendLayout(Styler.LegendLayout.Horizontal);
         styler.setAvailableSpaceFill(0.85);
         styler.setLabelsVisible(true);
-        // Light text on dark bars, dark on light ones.
-        styler.setLabelsFontColorAutomaticEnabled(true);
+        styler.setLabelsFontColorAutomaticEnabled(false);
+        styler.setLabelsFontColor(Color.BLACK);
         styler.setLabelsPosition(0.98);
+        styler.setLabelsFont(styler.getLabelsFont().deriveFont(10f));
         styler.setYAxisDecimalPattern("#,##0.###");
         styler.setChartBackgroundColor(Color.WHITE);
         styler.setPlotGridVerticalLinesVisible(false);
@@ -93,9 +102,8 @@ final class BenchChart {
         results.forEach(r -> shapeSet.add(r.shape()));
         List<BenchShape> shapes = new ArrayList<>(shapeSet);
         List<String> labels = shapes.stream().map(BenchShape::toString).toList();
-        long backendCount = results.stream().map(BenchResult::backend).distinct().count();
         // Upright value labels only fit when the bars are few.
-        styler.setLabelsRotation(shapes.size() * (backendCount + 1) > 12 ? 90 : 0);
+        styler.setLabelsRotation(bars > 12 ? 90 : 0);
 
         List<Double> copy = column(shapes, results, r -> (double) r.bytes() / r.copy().timings().median(), null);
         add(chart, "host copy of the same bytes (speed of light)", labels, copy, COPY);
@@ -108,13 +116,21 @@ final class BenchChart {
                     column(shapes, results, BenchResult::gbps, backend), color);
             if (device) {
                 add(chart, backend + " kernel only (data on the device)", labels,
-                        column(shapes, results, BenchResult::kernelGbps, backend), color.darker().darker());
+                        column(shapes, results, BenchResult::kernelGbps, backend), KERNEL);
                 add(chart, backend + " device buffer copy", labels,
                         column(shapes, results, r -> r.deviceCopy() == null ? null
-                                : (double) r.bytes() / r.deviceCopy().median(), backend), new Color(0xF2B8B8));
+                                : (double) r.bytes() / r.deviceCopy().median(), backend), DEVICE_COPY);
             }
         }
         return chart;
+    }
+
+    /** The bars per shape: the host copy, one per backend, two more per device (kernel only, device copy). */
+    private static long seriesCount(List<BenchResult> results) {
+        long backends = results.stream().map(BenchResult::backend).distinct().count();
+        long devices = results.stream().filter(r -> r.kernel() != null || r.deviceCopy() != null)
+                .map(BenchResult::backend).distinct().count();
+        return 1 + backends + 2 * devices;
     }
 
     /** Every GB/s value a result contributes to the chart. */

@@ -84,7 +84,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new UserInputException("--threads, --warmup, --time and --reps must not be negative");
         }
         List<BenchShape> shapeList = parse(() -> BenchShape.parseList(shapes));
-        List<BenchOp> opList = parse(() -> new ArrayList<>(new LinkedHashSet<>(ops.stream().map(BenchOp::parse).toList())));
+        List<BenchOp> opList = parse(() -> List.copyOf(new LinkedHashSet<>(ops.stream().map(BenchOp::parse).toList())));
         Set<Backend> wanted = parse(this::wantedBackends);
         requireDirectoryFor(json);
         requireDirectoryFor(chart);
@@ -114,8 +114,15 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             List<BenchResult> results = new ArrayList<>();
+            boolean preWarm = sampler.warmupNs() > 0;
             try (Progress progress = Progress.start(err, !noProgress,
-                    (long) shapeList.size() * opList.size() * (open.size() + 1))) {
+                    (long) shapeList.size() * opList.size() * (open.size() + 1) + (preWarm ? open.size() : 0))) {
+                if (preWarm) {
+                    for (Opened b : open) {
+                        progress.step("warm-up " + b.id());
+                        preWarm(b.backend(), opList, shapeList, 5 * sampler.warmupNs() / 2);
+                    }
+                }
                 for (BenchOp op : opList) {
                     for (BenchShape shape : shapeList) {
                         results.addAll(measure(op, shape, open, copyProbe, sampler, config, progress));
@@ -148,13 +155,17 @@ final class BenchCommand implements Callable<Integer> {
     private List<BenchResult> measure(BenchOp op, BenchShape shape, List<Opened> open, CopyProbe copyProbe,
                                       BenchSampler sampler, EngineConfig config, Progress progress)
             throws UserInputException {
-        BenchOp.Workload workload;
         try {
-            workload = op.prepare(shape);
+            return measureOrFail(op, shape, open, copyProbe, sampler, config, progress);
         } catch (OutOfMemoryError e) {
-            throw new UserInputException("not enough Java heap for " + op.id() + " on " + shape
-                    + " (about " + shape.elements() * op.bytesPerElement() / (1 << 20) + " MiB of arrays): raise -Xmx");
+            throw new UserInputException("not enough Java heap for " + op.id() + " on " + shape + " (about "
+                    + 2 * shape.elements() * op.bytesPerElement() / (1 << 20) + " MiB of arrays): raise -Xmx");
         }
+    }
+
+    private List<BenchResult> measureOrFail(BenchOp op, BenchShape shape, List<Opened> open, CopyProbe copyProbe,
+                                            BenchSampler sampler, EngineConfig config, Progress progress) {
+        BenchOp.Workload workload = op.prepare(shape);
         long bytes = shape.elements() * op.bytesPerElement();
         progress.step("copy " + shape);
         CopyProbe.Result copy = copyProbe.measure(bytes, sampler.scaled(0.5));
@@ -164,6 +175,10 @@ final class BenchCommand implements Callable<Integer> {
             ComputeBackend backend = opened.backend();
             progress.step(id + " " + op.id() + " " + shape);
             BenchTimings timings = sampler.sample(() -> workload.run(backend));
+            if (timings.jitStillBusy(sampler)) {
+                progress.note("the JIT was still compiling after the warm-up of " + id + " " + op.id() + " "
+                        + shape + "; its times may be too slow");
+            }
             BenchTimings kernel = null;
             BenchTimings deviceCopy = null;
             if (backend instanceof DeviceBenchmark device) {
@@ -183,6 +198,30 @@ final class BenchCommand implements Callable<Integer> {
                     deviceCopy, null));
         }
         return results;
+    }
+
+    /**
+     * Runs every op on a backend over small shapes of each kind (many short rows, medium rows, one long row, and
+     * the run's own shapes up to a million elements) in rotation, so that the JIT compiles every kernel from a
+     * rich profile before the first measurement. Without it the first shape measured could still be running
+     * C1 code after its own warm-up: C2 needs hundreds of calls of each kernel method.
+     */
+    private static void preWarm(ComputeBackend backend, List<BenchOp> ops, List<BenchShape> shapes, long ns) {
+        List<BenchShape> small = new ArrayList<>(List.of(new BenchShape(1024, 10), new BenchShape(64, 1000),
+                new BenchShape(1, 32000), new BenchShape(2, 65536)));
+        shapes.stream().filter(s -> s.elements() <= 1 << 20 && !small.contains(s)).forEach(small::add);
+        List<BenchOp.Workload> workloads = new ArrayList<>();
+        for (BenchOp op : ops) {
+            for (BenchShape shape : small) {
+                workloads.add(op.prepare(shape));
+            }
+        }
+        long end = System.nanoTime() + ns;
+        while (System.nanoTime() < end) {
+            for (BenchOp.Workload w : workloads) {
+                w.run(backend);
+            }
+        }
     }
 
     /** Device-timed repetitions: a short call estimates the time per call, then the budget sets the count. */
@@ -286,6 +325,12 @@ final class BenchCommand implements Callable<Integer> {
                 err.flush();
             }
             done++;
+        }
+
+        /** A line that must reach the user whatever the progress setting. */
+        void note(String message) {
+            err.println("bench: note: " + message);
+            err.flush();
         }
 
         @Override

@@ -58,6 +58,7 @@ final class BenchJson {
         m.put("cols", r.shape().cols());
         m.put("threads", r.threads());
         m.put("reps", r.timings().reps());
+        m.put("warmup_ms", r.timings().warmupNs() < 0 ? null : r.timings().warmupNs() / 1e6);
         m.put("median_ns", r.timings().median());
         m.put("p10_ns", r.timings().percentile(10));
         m.put("p90_ns", r.timings().percentile(90));

@@ -21,7 +21,8 @@ record BenchShape(int rows, int cols) {
             throw new IllegalArgumentException("shape " + rows + "x" + cols + ": rows and columns must be >= 1");
         }
         if ((long) rows * cols > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException("shape " + rows + "x" + cols + " has more elements than a Java array holds");
+            throw new IllegalArgumentException(
+                    "shape " + rows + "x" + cols + " has more elements than a Java array holds");
         }
     }
 

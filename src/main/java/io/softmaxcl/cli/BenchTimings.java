@@ -2,8 +2,12 @@ package io.softmaxcl.cli;
 
 import java.util.Arrays;
 
-/** Nanoseconds per call from repeated timings of one call, sorted; medians and percentiles for the table. */
-record BenchTimings(long[] sortedNs) {
+/**
+ * Nanoseconds per call from repeated timings of one call, sorted; medians and percentiles for the table.
+ *
+ * @param warmupNs how long the warm-up before these timings took, or -1 when not known
+ */
+record BenchTimings(long[] sortedNs, long warmupNs) {
 
     static BenchTimings of(long[] ns) {
         if (ns.length == 0) {
@@ -11,7 +15,16 @@ record BenchTimings(long[] sortedNs) {
         }
         long[] copy = ns.clone();
         Arrays.sort(copy);
-        return new BenchTimings(copy);
+        return new BenchTimings(copy, -1);
+    }
+
+    BenchTimings withWarmup(long ns) {
+        return new BenchTimings(sortedNs, ns);
+    }
+
+    /** True when the warm-up ran out of time waiting for the JIT: these timings may include unoptimised code. */
+    boolean jitStillBusy(BenchSampler sampler) {
+        return warmupNs >= sampler.warmupNs() + BenchSampler.MAX_JIT_WAIT_NS;
     }
 
     int reps() {

@@ -1,6 +1,7 @@
 package io.softmaxcl.cli;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -36,7 +37,7 @@ final class CopyProbe implements AutoCloseable {
         int floats = Math.toIntExact(Math.max(1, bytes / 8));
         float[] src = new float[floats];
         float[] dst = new float[floats];
-        java.util.Arrays.fill(src, 1f);
+        Arrays.fill(src, 1f);
         BenchTimings single = sampler.sample(() -> System.arraycopy(src, 0, dst, 0, floats));
         if (pool == null) {
             return new Result(single, 1);

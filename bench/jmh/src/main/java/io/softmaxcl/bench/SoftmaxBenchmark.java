@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class SoftmaxBenchmark {
@@ -89,7 +89,10 @@ public class SoftmaxBenchmark {
         return out;
     }
 
-    /** Mean loss and its gradient written over the logits (after the first call they hold a gradient; the cost does not depend on values). */
+    /**
+     * Mean loss and its gradient written over the logits (after the first call they hold a gradient; the cost
+     * does not depend on the values).
+     */
     @Benchmark
     public float crossEntropy() {
         return engine.crossEntropy(logits, 0, rows, cols, targets, 0, withGradient, null);
