@@ -6,6 +6,7 @@ import io.softmaxcl.internal.Backends;
 import io.softmaxcl.internal.ComputeBackend;
 import io.softmaxcl.internal.DeviceBenchmark;
 import io.softmaxcl.internal.EngineConfig;
+import io.softmaxcl.internal.cpu.CpuBackends;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -207,6 +208,14 @@ final class BenchCommand implements Callable<Integer> {
      * C1 code after its own warm-up: C2 needs hundreds of calls of each kernel method.
      */
     private static void preWarm(ComputeBackend backend, List<BenchOp> ops, List<BenchShape> shapes, long ns) {
+        if (backend.kind() == Backend.CPU) {
+            // CPU backends compute with scalar kernels until the vector ones are compiled: time the steady state.
+            try {
+                CpuBackends.awaitVectorKernels(30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         List<BenchShape> small = new ArrayList<>(List.of(new BenchShape(1024, 10), new BenchShape(64, 1000),
                 new BenchShape(1, 32000), new BenchShape(2, 65536)));
         shapes.stream().filter(s -> s.elements() <= 1 << 20 && !small.contains(s)).forEach(small::add);
