@@ -49,4 +49,21 @@ public record CrossEntropy(Reduction reduction, int ignoreIndex, float labelSmoo
     public CrossEntropy withGradientInPlace(boolean inPlace) {
         return new CrossEntropy(reduction, ignoreIndex, labelSmoothing, inPlace);
     }
+
+    /** The factor on the per-row gradient for this reduction ({@code NaN}: no gradient wanted). */
+    float gradientScale(int validRows) {
+        if (!gradientInPlace) {
+            return Float.NaN;
+        }
+        return reduction == Reduction.MEAN ? 1f / validRows : 1f;
+    }
+
+    /** Combines per-row losses; the mean is over the rows not ignored (PyTorch: 0/0 = NaN when none is). */
+    float reduce(float[] losses, int rows, int validRows) {
+        double sum = 0;
+        for (int r = 0; r < rows; r++) {
+            sum += losses[r];
+        }
+        return (float) (reduction == Reduction.MEAN ? sum / validRows : sum);
+    }
 }

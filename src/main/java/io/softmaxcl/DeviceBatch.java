@@ -91,17 +91,10 @@ public final class DeviceBatch implements AutoCloseable {
                     + rows());
         }
         float[] losses = rowLoss != null ? rowLoss : new float[rows()];
-        float gradScale = Float.NaN;
-        if (options.gradientInPlace()) {
-            gradScale = options.reduction() == CrossEntropy.Reduction.MEAN ? 1f / valid : 1f;
-        }
         engine.checkOpenForBatch();
-        batch.crossEntropy(targets, targetOffset, options.ignoreIndex(), options.labelSmoothing(), losses, gradScale);
-        double sum = 0;
-        for (int r = 0; r < rows(); r++) {
-            sum += losses[r];
-        }
-        return (float) (options.reduction() == CrossEntropy.Reduction.MEAN ? sum / valid : sum);
+        batch.crossEntropy(targets, targetOffset, options.ignoreIndex(), options.labelSmoothing(), losses,
+                options.gradientScale(valid));
+        return options.reduce(losses, rows(), valid);
     }
 
     /** Overwrites the batch with new values (e.g. the next step's logits) without reallocating. */

@@ -194,10 +194,6 @@ public final class SoftmaxEngine implements AutoCloseable {
         requireNonNull(options, "options");
         checkShape(rows, cols);
         checkRange("logits", logits.length, offset, rows, cols);
-        if (targetOffset < 0 || (long) targetOffset + rows > targets.length) {
-            throw new IndexOutOfBoundsException("targets: offset " + targetOffset + " + rows " + rows
-                    + " does not fit in length " + targets.length);
-        }
         if (rowLoss != null && rowLoss.length < rows) {
             throw new IllegalArgumentException(
                     "rowLoss: length " + rowLoss.length + " is shorter than rows = " + rows);
@@ -207,23 +203,9 @@ public final class SoftmaxEngine implements AutoCloseable {
             throw new IllegalArgumentException("rowLoss and logits are the same array and overlap (rowLoss[0, "
                     + rows + ") and logits[" + offset + ", " + (offset + (long) rows * cols) + "))");
         }
-        int valid = 0;
-        for (int r = 0; r < rows; r++) {
-            int t = targets[targetOffset + r];
-            if (t == options.ignoreIndex()) {
-                continue;
-            }
-            if (t < 0 || t >= cols) {
-                throw new IllegalArgumentException("targets[" + (targetOffset + r) + "] = " + t
-                        + " is out of range [0, " + cols + ") and is not ignoreIndex " + options.ignoreIndex());
-            }
-            valid++;
-        }
+        int valid = checkTargets(targets, targetOffset, rows, cols, options.ignoreIndex());
         float[] losses = rowLoss != null ? rowLoss : new float[rows];
-        float gradScale = Float.NaN;
-        if (options.gradientInPlace()) {
-            gradScale = options.reduction() == CrossEntropy.Reduction.MEAN ? 1f / valid : 1f;
-        }
+        float gradScale = options.gradientScale(valid);
         lifecycle.readLock().lock();
         try {
             ensureOpen();
@@ -232,12 +214,7 @@ public final class SoftmaxEngine implements AutoCloseable {
         } finally {
             lifecycle.readLock().unlock();
         }
-        double sum = 0;
-        for (int r = 0; r < rows; r++) {
-            sum += losses[r];
-        }
-        // PyTorch: the mean over zero non-ignored rows is 0/0 = NaN.
-        return (float) (options.reduction() == CrossEntropy.Reduction.MEAN ? sum / valid : sum);
+        return options.reduce(losses, rows, valid);
     }
 
     // ---- lifecycle -------------------------------------------------------------------------------------------
@@ -512,7 +489,10 @@ public final class SoftmaxEngine implements AutoCloseable {
     /** Validates targets as {@link #crossEntropy} does; returns the number of rows not ignored. */
     static int checkTargets(int[] targets, int targetOffset, int rows, int cols, int ignoreIndex) {
         requireNonNull(targets, "targets");
-        checkRange("targets", targets.length, targetOffset, rows, 1);
+        if (targetOffset < 0 || (long) targetOffset + rows > targets.length) {
+            throw new IndexOutOfBoundsException("targets: offset " + targetOffset + " + rows " + rows
+                    + " does not fit in length " + targets.length);
+        }
         int valid = 0;
         for (int r = 0; r < rows; r++) {
             int t = targets[targetOffset + r];
