@@ -234,49 +234,106 @@ ITEM_KERNELS(_log_softmax, OP_LOG_SOFTMAX)
 ITEM_KERNELS(_masked_softmax, OP_MASKED_SOFTMAX)
 
 #ifdef COLS
-// Tiny rows (COLS fixed at build time): the row lives in registers, every loop is unrolled and the kernel has no
-// bounds check (the host launches exactly one work-item per row, the remainder with a global offset), which is
-// what lets PoCL vectorize across work-items.
-inline void tiny_row(__global const float* x, gfloat* y, int op, float inv_t, __global const uchar* mask,
-                     int has_mask) {
-    size_t k0 = (size_t) get_global_id(0) * COLS;
+// Tiny rows (COLS fixed at build time): each work-item takes VW consecutive rows with lane i of every vector
+// holding row r0 + i, so the exps run VW rows wide (PoCL did not vectorize the one-row-per-item form across
+// work-items: it stayed scalar). Loads and stores are element gathers/scatters, cheap next to COLS exps.
+
+// One row the scalar way (the batch's last rows when they do not fill a work-item's VW lanes).
+inline void tiny_row(__global const float* x, gfloat* y, size_t row, int op, float inv_t,
+                     __global const uchar* mask, int has_mask) {
+    size_t k0 = row * COLS;
     float v[COLS];
     float m = -INFINITY;
-    #pragma unroll
     for (int j = 0; j < COLS; j++) {
         v[j] = op_value(op, x[k0 + j], inv_t, mask, has_mask, k0 + j);
         m = fmax(m, v[j]);
     }
     float s = 0.0f;
-    if (op == OP_LOG_SOFTMAX) {
-        #pragma unroll
-        for (int j = 0; j < COLS; j++) {
-            s += exp1(v[j] - m);
-        }
-        float log_s = log(s);
-        #pragma unroll
-        for (int j = 0; j < COLS; j++) {
-            y[k0 + j] = v[j] - m - log_s;
+    for (int j = 0; j < COLS; j++) {
+        s += exp_shifted1(op, v[j], m);
+    }
+    float inv_s = (op == OP_MASKED_SOFTMAX && s == 0.0f) ? 0.0f : 1.0f / s;
+    float log_s = log(s);
+    for (int j = 0; j < COLS; j++) {
+        float r = op == OP_LOG_SOFTMAX ? v[j] - m - log_s : exp_shifted1(op, v[j], m) * inv_s;
+        y[k0 + j] = (op == OP_MASKED_SOFTMAX && v[j] == -INFINITY) ? 0.0f : r;
+    }
+}
+
+inline void tiny_rows(__global const float* x, gfloat* y, int rows, int op, float inv_t,
+                      __global const uchar* mask, int has_mask) {
+    size_t r0 = get_global_id(0) * VW;
+    if (r0 + VW > (size_t) rows) {
+        for (size_t r = r0; r < (size_t) rows; r++) {
+            tiny_row(x, y, r, op, inv_t, mask, has_mask);
         }
         return;
     }
-    float e[COLS];
+    size_t k0 = r0 * COLS;
+    floatV v[COLS];
+    floatV m = (floatV) (-INFINITY);
     #pragma unroll
     for (int j = 0; j < COLS; j++) {
-        e[j] = exp_shifted1(op, v[j], m);
-        s += e[j];
+        floatV t;
+        #pragma unroll
+        for (int i = 0; i < VW; i++) {
+            ((float*) &t)[i] = x[k0 + i * COLS + j];
+        }
+        t *= inv_t;
+        if (op == OP_MASKED_SOFTMAX && has_mask) {
+            intV keep;
+            #pragma unroll
+            for (int i = 0; i < VW; i++) {
+                ((int*) &keep)[i] = mask[k0 + i * COLS + j];
+            }
+            t = select(t, (floatV) (-INFINITY), keep == (intV) 0);
+        }
+        v[j] = t;
+        m = fmax(m, t);
     }
-    float inv_s = (op == OP_MASKED_SOFTMAX && s == 0.0f) ? 0.0f : 1.0f / s;
+    floatV s = (floatV) 0.0f;
     #pragma unroll
     for (int j = 0; j < COLS; j++) {
-        y[k0 + j] = (op == OP_MASKED_SOFTMAX && v[j] == -INFINITY) ? 0.0f : e[j] * inv_s;
+        floatV e = expV(v[j] - m);
+        if (op == OP_MASKED_SOFTMAX) {
+            e = select(e, (floatV) 0.0f, v[j] == (floatV) (-INFINITY));
+        }
+        if (op == OP_MASKED_SOFTMAX) {
+            v[j] = select(e, (floatV) (-INFINITY), v[j] == (floatV) (-INFINITY));
+        } else if (op == OP_SOFTMAX) {
+            v[j] = e;
+        }
+        s += e;
+    }
+    // Softmax: v now holds the exps; masked: the exps, with -Inf marking dropped elements.
+    floatV inv_s = 1.0f / s;
+    if (op == OP_MASKED_SOFTMAX) {
+        inv_s = select(inv_s, (floatV) 0.0f, s == (floatV) 0.0f);
+    }
+    floatV log_s = log(s);
+    #pragma unroll
+    for (int j = 0; j < COLS; j++) {
+        floatV r;
+        if (op == OP_LOG_SOFTMAX) {
+            r = v[j] - m - log_s;
+        } else {
+            r = v[j] * inv_s;
+            if (op == OP_MASKED_SOFTMAX) {
+                // Dropped elements stay 0 even when a kept NaN or +Inf made the sum NaN.
+                r = select(r, (floatV) 0.0f, v[j] == (floatV) (-INFINITY));
+            }
+        }
+        #pragma unroll
+        for (int i = 0; i < VW; i++) {
+            y[k0 + i * COLS + j] = ((float*) &r)[i];
+        }
     }
 }
 
 #define TINY_KERNEL(SUFFIX, OP) \
 __kernel void softmax_tiny##SUFFIX(__global const float* x, gfloat* y, int rows, int cols, int op, float inv_t, \
                                    __global const uchar* mask, int has_mask) { \
-    tiny_row(x, y, OP, inv_t, mask, has_mask); \
+    tiny_rows(x, y, rows, OP, inv_t, mask, has_mask); \
 }
 
 TINY_KERNEL(_softmax, OP_SOFTMAX)

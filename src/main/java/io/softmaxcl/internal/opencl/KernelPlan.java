@@ -39,6 +39,8 @@ record KernelPlan(Variant variant, int local, int segments, int segmentLength, i
     static final int MAX_CHUNK = 16384;
     static final int FIXED_COLS_MAX = 32;
     static final int FIXED_COLS_MIN_ROWS = 4096;
+    /** Rows one work-item of the fixed-column kernel takes, one per lane of its vectors (the VW build define). */
+    static final int TINY_ROWS_PER_ITEM = 16;
 
     enum Variant {
         /** One work-item per row, wide vectors (CPU devices). */
