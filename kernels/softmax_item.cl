@@ -29,7 +29,7 @@ inline floatV load_values(int op, __global const float* x, size_t k, float inv_t
 
 // exp(v - m), with -Inf elements of a masked row contributing 0 even when m is -Inf.
 inline floatV exp_shifted(int op, floatV v, float m) {
-    floatV e = expV(v - m);
+    floatV e = expNegV(v - m);
     if (op == OP_MASKED_SOFTMAX) {
         e = select(e, (floatV) 0.0f, v == (floatV) (-INFINITY));
     }
@@ -37,7 +37,7 @@ inline floatV exp_shifted(int op, floatV v, float m) {
 }
 
 inline float exp_shifted1(int op, float v, float m) {
-    return (op == OP_MASKED_SOFTMAX && v == -INFINITY) ? 0.0f : exp1(v - m);
+    return (op == OP_MASKED_SOFTMAX && v == -INFINITY) ? 0.0f : expNeg1(v - m);
 }
 
 // Max of elements [lo, hi) of the op's values (row-relative; k0 = the row's first element).
@@ -294,7 +294,7 @@ inline void tiny_rows(__global const float* x, gfloat* y, int rows, int op, floa
     floatV s = (floatV) 0.0f;
     #pragma unroll
     for (int j = 0; j < COLS; j++) {
-        floatV e = expV(v[j] - m);
+        floatV e = expNegV(v[j] - m);
         if (op == OP_MASKED_SOFTMAX) {
             e = select(e, (floatV) 0.0f, v[j] == (floatV) (-INFINITY));
         }
