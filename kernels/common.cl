@@ -113,19 +113,37 @@ typedef ucharV __attribute__((aligned(1))) ucharV_u;
     p = p * r + 1.6666665459e-1f; \
     p = p * r + 5.0000001201e-1f; \
     p = p * (r * r) + r + 1.0f; \
-    T res = select(p * AS_T(e), (T) (0.0f), x < (T) (-87.33654f)); \
-    return select(res, (T) (INFINITY), x > (T) (88.7f));
+    T res = p * AS_T(e);
 
 inline floatV expV(floatV x) {
     FAST_EXP_BODY(floatV, intV, as_floatV, as_intV)
+    res = select(res, (floatV) (0.0f), x < (floatV) (-87.33654f));
+    return select(res, (floatV) (INFINITY), x > (floatV) (88.7f));
 }
 
 inline float exp1(float x) {
     FAST_EXP_BODY(float, int, as_float, as_int)
+    res = select(res, 0.0f, x < -87.33654f);
+    return select(res, INFINITY, x > 88.7f);
+}
+
+// exp(x) for x <= 0 or NaN only (x - row max), without expV's range checks (4 of its ~24 instructions per
+// vector): nothing overflows there, and the clamp at -88 already gives n = -127, a zero exponent field, so
+// exp = 0 below it (-Inf included; between -88 and -87.3 the result is the denormal or 0 either way).
+inline floatV expNegV(floatV x) {
+    FAST_EXP_BODY(floatV, intV, as_floatV, as_intV)
+    return res;
+}
+
+inline float expNeg1(float x) {
+    FAST_EXP_BODY(float, int, as_float, as_int)
+    return res;
 }
 #else
 #define expV exp
 #define exp1 exp
+#define expNegV exp
+#define expNeg1 exp
 #endif
 
 // Elements summed into one block before the block joins the row total (keeps long float sums accurate).

@@ -140,7 +140,7 @@ __kernel void cross_entropy_item(gfloat* x, __global const int* targets, __globa
         int end = min(full, j + SUM_BLOCK);
         for (; j < end; j += VW) {
             floatV d = vloadV(0, x + k0 + j) - m;
-            floatV e = expV(d);
+            floatV e = expNegV(d);
             if (grad) {
                 vstoreV(e, 0, x + k0 + j);
             }
@@ -154,7 +154,7 @@ __kernel void cross_entropy_item(gfloat* x, __global const int* targets, __globa
     float c = hsum(cv);
     for (j = full; j < cols; j++) {
         float d = x[k0 + j] - m;
-        float e = exp1(d);
+        float e = expNeg1(d);
         if (grad) {
             x[k0 + j] = e;
         }

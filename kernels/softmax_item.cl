@@ -29,7 +29,7 @@ inline floatV load_values(int op, __global const float* x, size_t k, float inv_t
 
 // exp(v - m), with -Inf elements of a masked row contributing 0 even when m is -Inf.
 inline floatV exp_shifted(int op, floatV v, float m) {
-    floatV e = expV(v - m);
+    floatV e = expNegV(v - m);
     if (op == OP_MASKED_SOFTMAX) {
         e = select(e, (floatV) 0.0f, v == (floatV) (-INFINITY));
     }
@@ -37,7 +37,7 @@ inline floatV exp_shifted(int op, floatV v, float m) {
 }
 
 inline float exp_shifted1(int op, float v, float m) {
-    return (op == OP_MASKED_SOFTMAX && v == -INFINITY) ? 0.0f : exp1(v - m);
+    return (op == OP_MASKED_SOFTMAX && v == -INFINITY) ? 0.0f : expNeg1(v - m);
 }
 
 // Max of elements [lo, hi) of the op's values (row-relative; k0 = the row's first element).
@@ -234,49 +234,115 @@ ITEM_KERNELS(_log_softmax, OP_LOG_SOFTMAX)
 ITEM_KERNELS(_masked_softmax, OP_MASKED_SOFTMAX)
 
 #ifdef COLS
-// Tiny rows (COLS fixed at build time): the row lives in registers, every loop is unrolled and the kernel has no
-// bounds check (the host launches exactly one work-item per row, the remainder with a global offset), which is
-// what lets PoCL vectorize across work-items.
-inline void tiny_row(__global const float* x, gfloat* y, int op, float inv_t, __global const uchar* mask,
-                     int has_mask) {
-    size_t k0 = (size_t) get_global_id(0) * COLS;
+// Tiny rows (COLS fixed at build time): each work-item takes VW consecutive rows with lane i of every vector
+// holding row r0 + i, so the exps run VW rows wide (PoCL did not vectorize the one-row-per-item form across
+// work-items: it stayed scalar). The block is transposed in registers on the way in and out.
+
+// One row the scalar way (the batch's last rows when they do not fill a work-item's VW lanes).
+inline void tiny_row(__global const float* x, gfloat* y, size_t row, int op, float inv_t,
+                     __global const uchar* mask, int has_mask) {
+    size_t k0 = row * COLS;
     float v[COLS];
     float m = -INFINITY;
-    #pragma unroll
     for (int j = 0; j < COLS; j++) {
         v[j] = op_value(op, x[k0 + j], inv_t, mask, has_mask, k0 + j);
         m = fmax(m, v[j]);
     }
     float s = 0.0f;
-    if (op == OP_LOG_SOFTMAX) {
-        #pragma unroll
-        for (int j = 0; j < COLS; j++) {
-            s += exp1(v[j] - m);
-        }
-        float log_s = log(s);
-        #pragma unroll
-        for (int j = 0; j < COLS; j++) {
-            y[k0 + j] = v[j] - m - log_s;
+    for (int j = 0; j < COLS; j++) {
+        s += exp_shifted1(op, v[j], m);
+    }
+    float inv_s = (op == OP_MASKED_SOFTMAX && s == 0.0f) ? 0.0f : 1.0f / s;
+    float log_s = log(s);
+    for (int j = 0; j < COLS; j++) {
+        float r = op == OP_LOG_SOFTMAX ? v[j] - m - log_s : exp_shifted1(op, v[j], m) * inv_s;
+        y[k0 + j] = (op == OP_MASKED_SOFTMAX && v[j] == -INFINITY) ? 0.0f : r;
+    }
+}
+
+inline void tiny_rows(__global const float* x, gfloat* y, int rows, int op, float inv_t,
+                      __global const uchar* mask, int has_mask) {
+    size_t r0 = get_global_id(0) * VW;
+    if (r0 + VW > (size_t) rows) {
+        for (size_t r = r0; r < (size_t) rows; r++) {
+            tiny_row(x, y, r, op, inv_t, mask, has_mask);
         }
         return;
     }
-    float e[COLS];
+    size_t k0 = r0 * COLS;
+    floatV v[COLS];
+    floatV m = (floatV) (-INFINITY);
+    // The block of VW rows comes in as COLS contiguous vectors; lanes are then picked out of it in registers
+    // (1.3-1.8x faster here than gathering each lane from global memory).
+    floatV blk[COLS];
     #pragma unroll
-    for (int j = 0; j < COLS; j++) {
-        e[j] = exp_shifted1(op, v[j], m);
-        s += e[j];
+    for (int c = 0; c < COLS; c++) {
+        blk[c] = vloadV(0, x + k0 + c * VW);
     }
-    float inv_s = (op == OP_MASKED_SOFTMAX && s == 0.0f) ? 0.0f : 1.0f / s;
     #pragma unroll
     for (int j = 0; j < COLS; j++) {
-        y[k0 + j] = (op == OP_MASKED_SOFTMAX && v[j] == -INFINITY) ? 0.0f : e[j] * inv_s;
+        floatV t;
+        #pragma unroll
+        for (int i = 0; i < VW; i++) {
+            ((float*) &t)[i] = ((float*) blk)[i * COLS + j];
+        }
+        t *= inv_t;
+        if (op == OP_MASKED_SOFTMAX && has_mask) {
+            intV keep;
+            #pragma unroll
+            for (int i = 0; i < VW; i++) {
+                ((int*) &keep)[i] = mask[k0 + i * COLS + j];
+            }
+            t = select(t, (floatV) (-INFINITY), keep == (intV) 0);
+        }
+        v[j] = t;
+        m = fmax(m, t);
+    }
+    floatV s = (floatV) 0.0f;
+    #pragma unroll
+    for (int j = 0; j < COLS; j++) {
+        floatV e = expNegV(v[j] - m);
+        if (op == OP_MASKED_SOFTMAX) {
+            e = select(e, (floatV) 0.0f, v[j] == (floatV) (-INFINITY));
+            v[j] = select(e, (floatV) (-INFINITY), v[j] == (floatV) (-INFINITY));
+        } else if (op == OP_SOFTMAX) {
+            v[j] = e;
+        }
+        s += e;
+    }
+    // Softmax: v now holds the exps; masked: the exps, with -Inf marking dropped elements.
+    floatV inv_s = 1.0f / s;
+    if (op == OP_MASKED_SOFTMAX) {
+        inv_s = select(inv_s, (floatV) 0.0f, s == (floatV) 0.0f);
+    }
+    floatV log_s = log(s);
+    #pragma unroll
+    for (int j = 0; j < COLS; j++) {
+        floatV r;
+        if (op == OP_LOG_SOFTMAX) {
+            r = v[j] - m - log_s;
+        } else {
+            r = v[j] * inv_s;
+            if (op == OP_MASKED_SOFTMAX) {
+                // Dropped elements stay 0 even when a kept NaN or +Inf made the sum NaN.
+                r = select(r, (floatV) 0.0f, v[j] == (floatV) (-INFINITY));
+            }
+        }
+        #pragma unroll
+        for (int i = 0; i < VW; i++) {
+            ((float*) blk)[i * COLS + j] = ((float*) &r)[i];
+        }
+    }
+    #pragma unroll
+    for (int c = 0; c < COLS; c++) {
+        vstoreV(blk[c], 0, y + k0 + c * VW);
     }
 }
 
 #define TINY_KERNEL(SUFFIX, OP) \
 __kernel void softmax_tiny##SUFFIX(__global const float* x, gfloat* y, int rows, int cols, int op, float inv_t, \
                                    __global const uchar* mask, int has_mask) { \
-    tiny_row(x, y, OP, inv_t, mask, has_mask); \
+    tiny_rows(x, y, rows, OP, inv_t, mask, has_mask); \
 }
 
 TINY_KERNEL(_softmax, OP_SOFTMAX)

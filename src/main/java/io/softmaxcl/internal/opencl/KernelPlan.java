@@ -9,8 +9,8 @@ import java.util.Locale;
  *   <li>CPU devices (PoCL and the like run a work-group as loops on one thread and vectorize only what the code
  *       spells out): {@link Variant#ROW_PER_ITEM} — one work-item per row with {@code float16} vectors, local size
  *       up to 16 so that every compute unit gets work, and for at least {@value #FIXED_COLS_MIN_ROWS} rows of at
- *       most {@value #FIXED_COLS_MAX} columns a program built for that column count (unrolled rows, which PoCL
- *       then vectorizes across work-items); when there are fewer rows than twice the compute units and
+ *       most {@value #FIXED_COLS_MAX} columns a program built for that column count whose work-items each take
+ *       {@value #TINY_ROWS_PER_ITEM} rows, one per vector lane (PoCL left one row per work-item scalar); when there are fewer rows than twice the compute units and
  *       the rows are long ({@code cols ≥} {@value #SPLIT_MIN_COLS}), {@link Variant#ROW_SPLIT_ITEMS} — each row cut
  *       into chunks of {@value #MIN_CHUNK} to {@value #MAX_CHUNK} columns, partial (max, sum) merged with the
  *       online rule. (Measured here under heavy load, one work-item per row was faster even for 1×1048576; the
@@ -39,6 +39,8 @@ record KernelPlan(Variant variant, int local, int segments, int segmentLength, i
     static final int MAX_CHUNK = 16384;
     static final int FIXED_COLS_MAX = 32;
     static final int FIXED_COLS_MIN_ROWS = 4096;
+    /** Rows one work-item of the fixed-column kernel takes, one per lane of its vectors (the VW build define). */
+    static final int TINY_ROWS_PER_ITEM = 16;
 
     enum Variant {
         /** One work-item per row, wide vectors (CPU devices). */

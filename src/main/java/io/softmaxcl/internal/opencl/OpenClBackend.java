@@ -457,16 +457,12 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         switch (plan.variant()) {
             case ROW_PER_ITEM -> {
                 if (plan.fixedCols()) {
-                    // Exactly one work-item per row: full work-groups first, the remainder at a global offset.
+                    // Each work-item takes TINY_ROWS_PER_ITEM rows, one per vector lane (softmax_item.cl).
                     cl_kernel k = fixedColsKernel(cols, op);
                     setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
-                    long full = rows - rows % plan.local();
-                    if (full > 0) {
-                        Cl.enqueue(queue, k, 0, full, plan.local(), "softmax_tiny");
-                    }
-                    if (rows > full) {
-                        Cl.enqueue(queue, k, full, rows - full, rows - full, "softmax_tiny");
-                    }
+                    int items = KernelPlan.ceilDiv(rows, KernelPlan.TINY_ROWS_PER_ITEM);
+                    int local = Math.min(plan.local(), Math.max(1, items / (2 * planDevice.computeUnits())));
+                    Cl.enqueue(queue, k, roundUp(items, local), local, "softmax_tiny");
                     return;
                 }
                 cl_kernel k = kernels.get("softmax_item" + opSuffix(op));

@@ -75,7 +75,7 @@ class OpenClVariantTest {
     void manyTinyRowsUseProgramsBuiltForTheirColumnCount() {
         OpenClBackend b = OpenClTestData.backend();
         b.forceVariant(KernelPlan.Variant.ROW_PER_ITEM);
-        // Not a multiple of the local size: the remainder runs as a second launch at a global offset.
+        // Not a multiple of the 16 rows one work-item takes: the last item runs its 5 rows one at a time.
         int rows = KernelPlan.FIXED_COLS_MIN_ROWS + 5;
         for (int cols : new int[] {1, 10, KernelPlan.FIXED_COLS_MAX}) {
             org.junit.jupiter.api.Assertions.assertEquals(b.isCpuDevice(), b.plan(rows, cols).fixedCols(),
