@@ -3,6 +3,7 @@ package io.softmaxcl.internal.cpu;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -28,6 +29,8 @@ final class VectorRowKernels extends ScalarRowKernels {
     private static final float E3 = 0.24022120237350464f;
     private static final float E4 = 0.6931469440460205f;
     private static final float E5 = 1.0000001192092896f;
+    /** (max − x)·t is clamped to this: ·log2 e = 126.96, which rounds to 2^−127, built as exponent bits 0. */
+    private static final float EXP_ZERO = 88f;
 
     @Override
     String description() {
@@ -76,6 +79,9 @@ final class VectorRowKernels extends ScalarRowKernels {
 
     @Override
     double expStoreSum(float[] x, int i, float[] y, int o, int n, float max, float t) {
+        if (!Float.isFinite(max)) {
+            return super.expStoreSum(x, i, y, o, n, max, t);
+        }
         int b = S.loopBound(n);
         double total = 0;
         int j = 0;
@@ -92,13 +98,18 @@ final class VectorRowKernels extends ScalarRowKernels {
         return total;
     }
 
-    /** One block of {@link #expStoreSum}; {@code n} is a multiple of the lane count. */
+    /**
+     * One block of {@link #expStoreSum}; {@code n} is a multiple of the lane count, {@code max} finite (so no
+     * element is NaN or +Inf).
+     */
     private static float expStoreBlock(float[] x, int i, float[] y, int o, int n, float max, float t) {
-        // exp((x − max)·t) = 2^((x − max)·t·log2 e): n = round, f = the rest in [−½, ½], 2^f by a degree-5
-        // polynomial (2.3e-7 relative), 2^n by building the exponent bits; t folded into the scale.
+        // exp(−(max − x)·t) = 2^−(max − x)·t·log2 e: k = round, f = the rest in [−½, ½], 2^f by a degree-5
+        // polynomial (2.3e-7 relative), 2^k by building the exponent bits; t folded into the scale.
+        // max − x ≥ +0 is clamped (an integer min on its bits: cheaper than compare + blend) to where k = −127,
+        // whose exponent bits are 0: such elements (−Inf among them) come out exactly 0.
         FloatVector vmax = FloatVector.broadcast(S, max);
-        FloatVector lo = FloatVector.broadcast(S, EXP_LO / t);
-        FloatVector scale = FloatVector.broadcast(S, t * LOG2E);
+        int hi = Float.floatToRawIntBits(Math.min(EXP_ZERO / t, Float.MAX_VALUE));
+        FloatVector scale = FloatVector.broadcast(S, -t * LOG2E);
         FloatVector magic = FloatVector.broadcast(S, EXP_MAGIC);
         FloatVector c2 = FloatVector.broadcast(S, E2);
         FloatVector c3 = FloatVector.broadcast(S, E3);
@@ -106,9 +117,8 @@ final class VectorRowKernels extends ScalarRowKernels {
         FloatVector c5 = FloatVector.broadcast(S, E5);
         FloatVector acc = FloatVector.zero(S);
         for (int j = 0; j < n; j += L) {
-            FloatVector d = FloatVector.fromArray(S, x, i + j).sub(vmax);
-            // No clamp: below lo the exponent bits are garbage, and the final blend replaces them with 0.
-            VectorMask<Float> under = d.compare(VectorOperators.LT, lo);
+            FloatVector d = vmax.sub(FloatVector.fromArray(S, x, i + j))
+                    .reinterpretAsInts().min(hi).reinterpretAsFloats();
             FloatVector k = d.fma(scale, magic);
             FloatVector f = d.fma(scale, magic.sub(k));
             FloatVector p = f.fma(E0, E1);
@@ -116,8 +126,7 @@ final class VectorRowKernels extends ScalarRowKernels {
             p = p.fma(f, c3);
             p = p.fma(f, c4);
             p = p.fma(f, c5);
-            FloatVector pow2 = k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            FloatVector e = p.mul(pow2).blend(0f, under);
+            FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
             e.intoArray(y, o + j);
             acc = acc.add(e);
         }
@@ -126,6 +135,9 @@ final class VectorRowKernels extends ScalarRowKernels {
 
     @Override
     double expSum(float[] x, int i, int n, float max, float t) {
+        if (!Float.isFinite(max)) {
+            return super.expSum(x, i, n, max, t);
+        }
         int b = S.loopBound(n);
         double total = 0;
         int j = 0;
@@ -140,10 +152,11 @@ final class VectorRowKernels extends ScalarRowKernels {
         return total;
     }
 
+    /** {@link #expStoreBlock} without the store. */
     private static float expSumBlock(float[] x, int i, int n, float max, float t) {
         FloatVector vmax = FloatVector.broadcast(S, max);
-        FloatVector lo = FloatVector.broadcast(S, EXP_LO / t);
-        FloatVector scale = FloatVector.broadcast(S, t * LOG2E);
+        int hi = Float.floatToRawIntBits(Math.min(EXP_ZERO / t, Float.MAX_VALUE));
+        FloatVector scale = FloatVector.broadcast(S, -t * LOG2E);
         FloatVector magic = FloatVector.broadcast(S, EXP_MAGIC);
         FloatVector c2 = FloatVector.broadcast(S, E2);
         FloatVector c3 = FloatVector.broadcast(S, E3);
@@ -151,9 +164,8 @@ final class VectorRowKernels extends ScalarRowKernels {
         FloatVector c5 = FloatVector.broadcast(S, E5);
         FloatVector acc = FloatVector.zero(S);
         for (int j = 0; j < n; j += L) {
-            FloatVector d = FloatVector.fromArray(S, x, i + j).sub(vmax);
-            // No clamp: below lo the exponent bits are garbage, and the final blend replaces them with 0.
-            VectorMask<Float> under = d.compare(VectorOperators.LT, lo);
+            FloatVector d = vmax.sub(FloatVector.fromArray(S, x, i + j))
+                    .reinterpretAsInts().min(hi).reinterpretAsFloats();
             FloatVector k = d.fma(scale, magic);
             FloatVector f = d.fma(scale, magic.sub(k));
             FloatVector p = f.fma(E0, E1);
@@ -161,8 +173,7 @@ final class VectorRowKernels extends ScalarRowKernels {
             p = p.fma(f, c3);
             p = p.fma(f, c4);
             p = p.fma(f, c5);
-            FloatVector pow2 = k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            acc = acc.add(p.mul(pow2).blend(0f, under));
+            acc = acc.add(p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats()));
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -322,16 +333,10 @@ final class VectorRowKernels extends ScalarRowKernels {
     void softmaxRows(float[] x, int i, float[] y, int o, int rows, int cols, float t, float[] scratch) {
         int r = 0;
         if (cols < TINY_COLS && rows >= L) {
-            int[] rowStarts = new int[L];
-            int[] rowOf = new int[L * cols];
-            for (int l = 0; l < L; l++) {
-                rowStarts[l] = l * cols;
-            }
-            for (int k = 0; k < rowOf.length; k++) {
-                rowOf[k] = L * cols + k / cols;
-            }
+            // Vector q of a block holds elements q·L .. q·L+L−1, of rows (q·L + lane) / cols.
+            VectorShuffle<Float>[] rowOf = rowShuffles(cols);
             for (; r + L <= rows; r += L) {
-                if (!tinyBlock(x, i + r * cols, y, o + r * cols, cols, t, scratch, rowStarts, rowOf)) {
+                if (!tinyBlock(x, i + r * cols, y, o + r * cols, cols, t, scratch, rowOf)) {
                     tinyBlockScalar(x, i + r * cols, y, o + r * cols, cols, t, scratch);
                 }
             }
@@ -341,35 +346,63 @@ final class VectorRowKernels extends ScalarRowKernels {
         }
     }
 
-    /**
-     * L consecutive short rows as {@code cols} whole vectors: exp relative to the block's max into scratch, row
-     * sums gathered one column at a time (a lane per row), then each element scaled by its row's inverse sum.
-     * Returns false, having written nothing, when a row's sum is not usable (far below the block max, NaN, Inf).
-     */
-    private boolean tinyBlock(float[] x, int i, float[] y, int o, int cols, float t, float[] scratch,
-                              int[] rowStarts, int[] rowOf) {
-        int n = L * cols;
-        float m = max(x, i, n);
-        expStoreBlock(x, i, scratch, 0, n, m, t);
-        return tinyNormalize(y, o, cols, scratch, rowStarts, rowOf);
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] rowShuffles(int cols) {
+        VectorShuffle<Float>[] shuffles = new VectorShuffle[cols];
+        int[] lanes = new int[L];
+        for (int q = 0; q < cols; q++) {
+            for (int l = 0; l < L; l++) {
+                lanes[l] = (q * L + l) / cols;
+            }
+            shuffles[q] = VectorShuffle.fromArray(S, lanes, 0);
+        }
+        return shuffles;
     }
 
-    private static boolean tinyNormalize(float[] y, int o, int cols, float[] scratch, int[] rowStarts,
-                                         int[] rowOf) {
+    /**
+     * L consecutive short rows as {@code cols} whole vectors: exp relative to the block's max into scratch, row
+     * sums in scalar code (rows are contiguous there), then each vector scaled by its rows' inverse sums, spread
+     * to the lanes by a shuffle. Returns false, having written nothing, when a row's sum is not usable (far below
+     * the block max, NaN, Inf).
+     */
+    private boolean tinyBlock(float[] x, int i, float[] y, int o, int cols, float t, float[] scratch,
+                              VectorShuffle<Float>[] rowOf) {
         int n = L * cols;
-        FloatVector sums = FloatVector.zero(S);
-        for (int c = 0; c < cols; c++) {
-            sums = sums.add(FloatVector.fromArray(S, scratch, c, rowStarts, 0));
+        float m = max(x, i, n);
+        if (!Float.isFinite(m)) {
+            // NaN, +Inf or all −Inf somewhere: each row by itself (the row kernels' exact special-value rules).
+            for (int r = 0; r < L; r++) {
+                softmaxRow(x, i + r * cols, y, o + r * cols, cols, t);
+            }
+            return true;
         }
+        expStoreBlock(x, i, scratch, 0, n, m, t);
+        tinySums(scratch, cols);
+        return tinyNormalize(y, o, cols, scratch, rowOf);
+    }
+
+    private static void tinySums(float[] scratch, int cols) {
+        int n = L * cols;
+        for (int r = 0; r < L; r++) {
+            float s = 0;
+            for (int c = r * cols, end = c + cols; c < end; c++) {
+                s += scratch[c];
+            }
+            scratch[n + r] = s;
+        }
+    }
+
+    private static boolean tinyNormalize(float[] y, int o, int cols, float[] scratch, VectorShuffle<Float>[] rowOf) {
+        int n = L * cols;
+        FloatVector sums = FloatVector.fromArray(S, scratch, n);
         VectorMask<Float> ok = sums.compare(VectorOperators.GE, TINY_MIN_SUM)
                 .and(sums.compare(VectorOperators.LT, Float.POSITIVE_INFINITY));
         if (!ok.allTrue()) {
             return false;
         }
-        FloatVector.broadcast(S, 1f).div(sums).intoArray(scratch, n);
-        for (int j = 0; j < n; j += L) {
-            FloatVector inv = FloatVector.fromArray(S, scratch, 0, rowOf, j);
-            FloatVector.fromArray(S, scratch, j).mul(inv).intoArray(y, o + j);
+        FloatVector inv = FloatVector.broadcast(S, 1f).div(sums);
+        for (int q = 0, j = 0; j < n; q++, j += L) {
+            FloatVector.fromArray(S, scratch, j).mul(inv.rearrange(rowOf[q])).intoArray(y, o + j);
         }
         return true;
     }
