@@ -1,6 +1,7 @@
 package io.softmaxcl.internal.opencl;
 
 import io.softmaxcl.BackendUnavailableException;
+import io.softmaxcl.internal.Log;
 import org.jocl.CL;
 import org.jocl.cl_device_id;
 import org.jocl.cl_platform_id;
@@ -29,7 +30,47 @@ final class OpenClRuntime {
     }
 
     private static final class Holder {
-        static final Probe PROBE = probe0();
+        static final Probe PROBE = warnIfUnchained(probe0());
+    }
+
+    private static Probe warnIfUnchained(Probe probe) {
+        String problem = signalChainingProblem();
+        if (problem != null) {
+            Log.warn(problem);
+        }
+        return probe;
+    }
+
+    /**
+     * Why this JVM may die with the OpenCL driver loaded, or null. A driver that runs LLVM in-process (PoCL) lets
+     * it replace the JVM's SIGSEGV/SIGBUS/SIGFPE handlers with one-shot (SA_RESETHAND) ones at clGetPlatformIDs
+     * and at every program build. The JVM raises SIGSEGV itself (safepoint polls, null checks): when two threads
+     * fault together the second meets the default action, and the JVM exits with 139 without an hs_err file;
+     * LLVM's handler also deletes the compiler's temporary files, so concurrent builds fail at random. With
+     * libjsig preloaded (JVM signal chaining) the JVM keeps its handlers and calls LLVM's only for its faults.
+     */
+    static String signalChainingProblem() {
+        Path maps = Path.of("/proc/self/maps");
+        if (!Files.isReadable(maps)) {
+            return null;
+        }
+        boolean llvm = false;
+        boolean jsig = false;
+        try (java.util.stream.Stream<String> lines = Files.lines(maps, StandardCharsets.ISO_8859_1)) {
+            for (String line : (Iterable<String>) lines::iterator) {
+                llvm |= line.contains("/libLLVM");
+                jsig |= line.contains("/libjsig.so");
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return null;
+        }
+        if (!llvm || jsig) {
+            return null;
+        }
+        return "the OpenCL driver runs LLVM in this JVM, which replaces the JVM's SIGSEGV handler: under concurrent "
+                + "load the JVM can die with SIGSEGV (exit 139, no hs_err) and kernel builds can fail at random; "
+                + "start java with LD_PRELOAD=" + Path.of(System.getProperty("java.home"), "lib", "libjsig.so")
+                + " (JVM signal chaining)";
     }
 
     static Probe probe() {
