@@ -132,6 +132,11 @@ case $icd_mode in
 esac
 export LD_LIBRARY_PATH=$ld_path${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export TERM=dumb
+# JVM signal chaining: a driver that runs LLVM in-process (PoCL) would otherwise replace the JVM's SIGSEGV
+# handler and can kill it (exit 139, no hs_err); harmless for drivers that do not.
+if [[ -f $bundle/runtime/lib/libjsig.so ]]; then
+    export LD_PRELOAD=$bundle/runtime/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}
+fi
 
 {
     echo "softmax-cl device run $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -n) ($(uname -sr), $(uname -m))"

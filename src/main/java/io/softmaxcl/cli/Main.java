@@ -3,6 +3,7 @@ package io.softmaxcl.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.util.Optional;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -21,6 +22,12 @@ public final class Main {
     public static final int EXIT_USAGE = 2;
 
     public static void main(String[] args) {
+        if (SignalChainingRelaunch.needed(args)) {
+            Optional<Integer> code = SignalChainingRelaunch.run(args);
+            if (code.isPresent()) {
+                System.exit(code.get());
+            }
+        }
         System.exit(execute(args));
     }
 

@@ -44,9 +44,18 @@ public final class OpenClBackends {
         if (mode.equals("never")) {
             return Optional.empty();
         }
+        boolean named = config.device() != null && !config.device().isBlank();
+        if (!named && !mode.equals("always") && !SignalChaining.active()
+                && SignalChaining.onlyInProcessCompilerDrivers()) {
+            // The only drivers are CPU ones that AUTO would skip anyway, and merely loading them without libjsig
+            // puts the JVM at risk (see SignalChaining): do not touch OpenCL at all.
+            logOnce("auto backend: using the CPU backend; the only OpenCL driver here is PoCL, a CPU device slower "
+                    + "than the Vector API CPU backend, left unloaded (loading it without JVM signal chaining, "
+                    + "LD_PRELOAD=$JAVA_HOME/lib/libjsig.so, can crash the JVM)");
+            return Optional.empty();
+        }
         try {
             ClDevice device = OpenClRuntime.select(config.device());
-            boolean named = config.device() != null && !config.device().isBlank();
             if (device.isCpu() && !named && !mode.equals("always")) {
                 logOnce("auto backend: using the CPU backend; the OpenCL device " + device.info().name()
                         + " is a CPU device, slower here than the Vector API CPU backend (-D" + AUTO_PROPERTY
