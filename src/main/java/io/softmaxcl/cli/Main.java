@@ -21,6 +21,9 @@ public final class Main {
     /** Exit code for bad input or an unusable backend: one readable line on stderr, no stack trace. */
     public static final int EXIT_USAGE = 2;
 
+    /** Held strongly: JUL keeps loggers only weakly, and a collected one would drop the one-line handler. */
+    private static final Logger LIBRARY_LOGGER = Logger.getLogger("io.softmaxcl");
+
     public static void main(String[] args) {
         if (SignalChainingRelaunch.needed(args)) {
             Optional<Integer> code = SignalChainingRelaunch.run(args);
@@ -50,7 +53,7 @@ public final class Main {
 
     /** The library logs through java.util.logging here; print each record as one line on stderr. */
     private static void configureLogging() {
-        Logger logger = Logger.getLogger("io.softmaxcl");
+        Logger logger = LIBRARY_LOGGER;
         if (logger.getHandlers().length > 0) {
             return;
         }
