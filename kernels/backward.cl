@@ -9,21 +9,6 @@
 #define WG 256
 #endif
 
-inline float group_sum(float v, __local float* l) {
-    int lid = get_local_id(0);
-    l[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = WG / 2; s > 0; s >>= 1) {
-        if (lid < s) {
-            l[lid] += l[lid + s];
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    float r = l[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return r;
-}
-
 // y, dy and dx are distinct device buffers.
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
 void softmax_backward(__global const float* y, __global const float* dy, __global float* dx, int rows, int cols,

@@ -174,3 +174,44 @@ inline intV lanes(void) {
     return l;
 }
 
+// Work-group reductions through local memory, for the families that run one work-group per row.
+#ifndef WG
+#define WG 256
+#endif
+
+// Tree-reduces every work-item's (m, d) into one pair that all work-items receive.
+inline md_t group_reduce_md(md_t a, __local float* lm, __local float* ld) {
+    int lid = get_local_id(0);
+    lm[lid] = a.m;
+    ld[lid] = a.d;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = WG / 2; s > 0; s >>= 1) {
+        if (lid < s) {
+            md_t x = { lm[lid], ld[lid] };
+            md_t y = { lm[lid + s], ld[lid + s] };
+            md_t r = md_merge(x, y);
+            lm[lid] = r.m;
+            ld[lid] = r.d;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    md_t r = { lm[0], ld[0] };
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
+
+// Tree-sums every work-item's v into one value that all work-items receive.
+inline float group_sum(float v, __local float* l) {
+    int lid = get_local_id(0);
+    l[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = WG / 2; s > 0; s >>= 1) {
+        if (lid < s) {
+            l[lid] += l[lid + s];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float r = l[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}

@@ -10,41 +10,6 @@
 #define WG 256
 #endif
 
-inline md_t ce_reduce_md(md_t a, __local float* lm, __local float* ld) {
-    int lid = get_local_id(0);
-    lm[lid] = a.m;
-    ld[lid] = a.d;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = WG / 2; s > 0; s >>= 1) {
-        if (lid < s) {
-            md_t x = { lm[lid], ld[lid] };
-            md_t y = { lm[lid + s], ld[lid + s] };
-            md_t r = md_merge(x, y);
-            lm[lid] = r.m;
-            ld[lid] = r.d;
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    md_t r = { lm[0], ld[0] };
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return r;
-}
-
-inline float ce_sum(float v, __local float* l) {
-    int lid = get_local_id(0);
-    l[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = WG / 2; s > 0; s >>= 1) {
-        if (lid < s) {
-            l[lid] += l[lid + s];
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    float r = l[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return r;
-}
-
 // A row's target equals ignore_index or lies in [0, cols) (validated by the host). grad_scale is NaN for "no
 // gradient"; the gradient overwrites x.
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
@@ -74,7 +39,7 @@ void cross_entropy(__global float* x, __global const int* targets, __global floa
     for (int j = lid; j < cols; j += WG) {
         a = md_add(a, x[base + j]);
     }
-    md_t r = ce_reduce_md(a, lm, ld);
+    md_t r = group_reduce_md(a, lm, ld);
     float log_s = log(r.d);
     float centered = 0.0f;
     if (eps != 0.0f || grad) {
@@ -88,7 +53,7 @@ void cross_entropy(__global float* x, __global const int* targets, __global floa
                 x[base + j] = grad_scale * (exp(v - r.m) * inv_s - target);
             }
         }
-        centered = ce_sum(centered, lm);
+        centered = group_sum(centered, lm);
     }
     if (lid == 0) {
         float nll = -(xt - r.m - log_s);

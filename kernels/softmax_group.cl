@@ -15,27 +15,6 @@
 #define CACHE_FLOATS 0
 #endif
 
-// Tree-reduces every work-item's (m, d) into one pair that all work-items receive.
-inline md_t group_reduce_md(md_t a, __local float* lm, __local float* ld) {
-    int lid = get_local_id(0);
-    lm[lid] = a.m;
-    ld[lid] = a.d;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = WG / 2; s > 0; s >>= 1) {
-        if (lid < s) {
-            md_t x = { lm[lid], ld[lid] };
-            md_t y = { lm[lid + s], ld[lid + s] };
-            md_t r = md_merge(x, y);
-            lm[lid] = r.m;
-            ld[lid] = r.d;
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    md_t r = { lm[0], ld[0] };
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return r;
-}
-
 // Online (max, sum) of this work-item's share of elements [lo, hi) of the row at x (row-relative indices).
 inline md_t segment_md(int op, __global const float* x, size_t base, int lo, int hi, float inv_t,
                        __global const uchar* mask, int has_mask, __local float* cache, int use_cache) {
