@@ -152,7 +152,10 @@ final class VectorRowKernels extends ScalarRowKernels {
         return total;
     }
 
-    /** {@link #expStoreBlock} without the store. */
+    /**
+     * {@link #expStoreBlock} without the store. Kept as a twin on purpose: a shared helper returning the exp vector
+     * would be a vector-returning call, which JDK 17's C2 boxes once the caller outgrows its inlining budget.
+     */
     private static float expSumBlock(float[] x, int i, int n, float max, float t) {
         FloatVector vmax = FloatVector.broadcast(S, max);
         int hi = Float.floatToRawIntBits(Math.min(EXP_ZERO / t, Float.MAX_VALUE));
