@@ -2,8 +2,10 @@ package io.softmaxcl.internal.opencl;
 
 import io.softmaxcl.Backend;
 import io.softmaxcl.BackendUnavailableException;
+import io.softmaxcl.OpenClSituation;
 import io.softmaxcl.Reference;
 import io.softmaxcl.SoftmaxEngine;
+import io.softmaxcl.TestBackends;
 import io.softmaxcl.internal.EngineConfig;
 import io.softmaxcl.internal.RowOp;
 import org.junit.jupiter.api.AfterEach;
@@ -81,13 +83,27 @@ class OpenClFallbackTest {
         assertEquals(0, p.exitValue(), out + err);
         assertTrue(out.matches("(?s).*AUTO=cpu 0\\.0900305\\d* 0\\.244728\\d* 0\\.665240\\d*.*"), out);
         assertTrue(out.matches("(?s).*AUTO2=cpu.*"), out);
-        assertTrue(out.contains("OPENCL=unavailable no OpenCL platform"), out);
+        // Empty vendors: no platform where the loader is present, no library where it is not.
+        String reason = OpenClSituation.withVendors(emptyVendors).reasonPrefix;
+        assertTrue(out.contains("OPENCL=unavailable " + reason), reason + " expected:\n" + out);
         // Exactly one line on stderr: the logged reason, no native noise, not repeated for the second engine.
         List<String> lines = err.lines()
                 .filter(l -> !l.isBlank() && !l.startsWith("WARNING: Using incubator modules")).toList();
         assertEquals(1, lines.size(), "stderr:\n" + err);
         assertTrue(lines.get(0).startsWith("INFO: auto backend: using the CPU backend; OpenCL is unavailable: "
-                + "no OpenCL platform"), lines.get(0));
+                + reason), lines.get(0));
+    }
+
+    @Test
+    void theReasonOpenClGivesHereIsTheOneThisSituationGives() {
+        OpenClSituation situation = OpenClSituation.current();
+        String reason = TestBackends.openClUnavailableReason();
+        if (situation == OpenClSituation.PLATFORM) {
+            // A driver is installed: OpenCL works, or its platform has no device.
+            assertTrue(reason == null || reason.startsWith("no OpenCL device"), situation + ": " + reason);
+        } else {
+            assertTrue(reason != null && reason.startsWith(situation.reasonPrefix), situation + ": " + reason);
+        }
     }
 
     @Test
@@ -150,6 +166,7 @@ class OpenClFallbackTest {
 
     @Test
     void anEnqueueFailureOnExplicitOpenClIsAClearException() {
+        TestBackends.requireOpenCl();
         OpenClBackend b = (OpenClBackend) OpenClBackends.open(new EngineConfig(null, 0));
         try {
             OpenClFaults.failEnqueueAfter(0);
@@ -163,6 +180,7 @@ class OpenClFallbackTest {
 
     @Test
     void aFailurePartWayThroughAChunkedBatchOnExplicitOpenClLeavesTheOutputUntouched() {
+        TestBackends.requireOpenCl();
         OpenClBackend b = (OpenClBackend) OpenClBackends.open(new EngineConfig(null, 0));
         try {
             int rows = 40;
