@@ -24,35 +24,38 @@ trap 'rm -rf "$work"' EXIT
 step() { printf 'build-bundle: %s\n' "$*" >&2; }
 
 cd "$root"
-step "maven package (shaded jar + compiled tests)"
-"${mvn[@]}" package -DskipTests
-[[ -f target/softmax-cl.jar && -d target/test-classes ]] || { echo "build-bundle: maven produced no jar/test classes" >&2; exit 1; }
+step "maven package (the CLI's shaded jar + compiled tests of library/ and cli/, test-only jars)"
+# One invocation, so the cli module resolves the library (and its test-jar) from this reactor. Test-only jars:
+# everything not in compile/runtime scope (those are inside the shaded jar), minus this project and JUnit itself.
+"${mvn[@]}" package -DskipTests dependency:copy-dependencies -DexcludeScope=runtime \
+    -DoutputDirectory="$work/deps-test" \
+    -DexcludeGroupIds=io.softmaxcl,org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian
+jar=cli/target/softmax-cl.jar
+for f in "$jar" library/target/test-classes cli/target/test-classes/fixtures; do
+    [[ -e $f ]] || { echo "build-bundle: maven produced no $f" >&2; exit 1; }
+done
 
 rm -rf "$out"
 mkdir -p "$bundle/lib" "$bundle/test-lib" "$bundle/tools"
-cp target/softmax-cl.jar "$bundle/"
+cp "$jar" "$bundle/"
 # JOCL and JLine carry natives for every OS; only linux-x86_64 can load on the target.
 if command -v zip >/dev/null; then
     zip -q -d "$bundle/softmax-cl.jar" 'lib/*windows*' 'lib/*apple*' 'lib/*arm64*' \
         'org/jline/nativ/FreeBSD/*' 'org/jline/nativ/Windows/*' 'org/jline/nativ/Linux/arm*' \
         'org/jline/nativ/Linux/x86/*' 'org/jline/nativ/Linux/ppc64/*' >/dev/null || true
 fi
-cp -r target/test-classes "$bundle/test-classes"
+# Two folders: both modules' tests (the library's also serve the CLI's, as its test-jar does); the CLI's carry the
+# PyTorch fixtures. Each has its own junit-platform.properties, so they are not merged.
+cp -r library/target/test-classes "$bundle/test-classes"
+cp -r cli/target/test-classes "$bundle/test-classes-cli"
 
 # JUnit console launcher matching the project's Jupiter version (Jupiter 5.x.y <-> Platform 1.x.y).
 jupiter=$(sed -n 's:.*<junit.version>\(.*\)</junit.version>.*:\1:p' pom.xml | head -n1)
 platform=1.${jupiter#5.}
 step "junit-platform-console-standalone $platform (for junit-jupiter $jupiter)"
-"${mvn[@]}" dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$platform" \
+"${mvn[@]}" -N dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$platform" \
     -DoutputDirectory="$bundle/test-lib"
-
-# Test-only dependencies beyond JUnit itself (main dependencies are already inside the shaded jar).
-"${mvn[@]}" dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$work/deps-test" \
-    -DexcludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian
-"${mvn[@]}" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$work/deps-main"
-for f in "$work"/deps-test/*.jar; do
-    [[ -e $f && ! -e $work/deps-main/$(basename "$f") ]] && cp "$f" "$bundle/test-lib/"
-done
+cp "$work"/deps-test/*.jar "$bundle/test-lib/" 2>/dev/null || true
 
 step "check tools (ChartCheck, ClProbe)"
 "$jdk/bin/javac" --release 17 -cp "$bundle/softmax-cl.jar" -d "$bundle/tools" "$here/ChartCheck.java" "$here/ClProbe.java"
@@ -66,7 +69,7 @@ done
 modules=$("$jdk/bin/jdeps" --multi-release 17 --ignore-missing-deps --print-module-deps \
     --class-path "$bundle/softmax-cl.jar:$bundle/test-lib/$(cd "$bundle/test-lib" && ls | grep console-standalone)" \
     "$bundle/softmax-cl.jar" "$bundle"/test-lib/*console-standalone*.jar "$work/test-lib-classes" \
-    "$bundle/test-classes" "$bundle/tools")
+    "$bundle/test-classes" "$bundle/test-classes-cli" "$bundle/tools")
 modules=$(printf '%s\n' "${modules//,/$'\n'}" jdk.incubator.vector | sort -u | paste -sd, -)
 step "jlink: $modules"
 # Headless: the X11, JAWT, splash-screen and sound natives are never loaded.

@@ -8,7 +8,8 @@
 #   --icd FILE      use this ICD file instead of looking for NVIDIA's driver (env SOFTMAXCL_ICD), e.g.
 #                   /etc/OpenCL/vendors/pocl.icd to check the bundle on a machine without a GPU
 #   --system-icds   use the ICD files in /etc/OpenCL/vendors as they are (AMD, Intel, ...)
-#   --tests SEL     opencl (default: OpenCL test classes + one canary), all, none, or a class-name regex
+#   --tests SEL     all (default: the whole suite, library and CLI), opencl (OpenCL test classes + one canary),
+#                   none, or a class-name regex
 #                   (env SOFTMAXCL_TESTS)
 #   --bench-args    arguments for `bench` before --json/--chart (env SOFTMAXCL_BENCH_ARGS, default "--backend all")
 # Time limits per step in seconds (sum 465, inside a 510 s device call): SOFTMAXCL_TIMEOUT_DEVICES (45),
@@ -36,7 +37,7 @@ fi
 icd=${SOFTMAXCL_ICD:-}
 icd_mode=${icd:+file}
 icd_mode=${icd_mode:-nvidia}
-tests=${SOFTMAXCL_TESTS:-opencl}
+tests=${SOFTMAXCL_TESTS:-all}
 bench_args=${SOFTMAXCL_BENCH_ARGS:---backend all}
 while (($#)); do
     case $1 in
@@ -162,7 +163,7 @@ step opencl-probe 60 "$OUT/devices.txt" \
     "$java" "${jvm_opts[@]}" -cp "$bundle/tools:$bundle/softmax-cl.jar" ClProbe "$probe_mib" 20
 step devices "${SOFTMAXCL_TIMEOUT_DEVICES:-45}" "$OUT/devices.txt" "${sm[@]}" devices
 
-# 3. OpenCL correctness suite: under CI=true an OpenCL test that cannot reach a device fails instead of skipping.
+# 3. The test suite (all of it by default): under CI=true an OpenCL test that cannot reach a device fails instead of skipping.
 selectors=()
 case $tests in
     opencl) selectors=(--include-classname '.*\.[^.]*(OpenCl|OpenCL|Opencl)[^.]*'
@@ -175,7 +176,7 @@ esac
 if [[ $tests != none ]]; then
     # Everything on the JVM's own class path (not the launcher's --class-path): tests that fork a JVM with
     # java.class.path then find their classes too.
-    test_cp=$bundle/test-classes:$bundle/softmax-cl.jar
+    test_cp=$bundle/test-classes:$bundle/test-classes-cli:$bundle/softmax-cl.jar
     for j in "$bundle"/test-lib/*.jar; do test_cp=$test_cp:$j; done
     mkdir -p "$scratch/tests-cwd"
     cd "$scratch/tests-cwd" || exit 2   # files tests write relative to the working directory stay out of the repo
@@ -183,7 +184,7 @@ if [[ $tests != none ]]; then
         env CI=true "$java" "${jvm_opts[@]}" -Dsoftmaxcl.test.jar="$bundle/softmax-cl.jar" \
         -cp "$test_cp" org.junit.platform.console.ConsoleLauncher execute \
         --disable-banner --disable-ansi-colors --details=tree --fail-if-no-tests \
-        --scan-class-path "$bundle/test-classes" --reports-dir "$scratch/junit" \
+        --scan-class-path "$bundle/test-classes:$bundle/test-classes-cli" --reports-dir "$scratch/junit" \
         --config "jqwik.database=$scratch/jqwik-database" "${selectors[@]}"
     cd "$OLDPWD" || exit 2
     # Jupiter's report as junit.xml; other engines' reports (e.g. jqwik) packed only when they ran something.
