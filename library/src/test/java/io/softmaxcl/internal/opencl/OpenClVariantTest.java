@@ -96,12 +96,12 @@ class OpenClVariantTest {
             byte[] mask = OpenClTestData.mask(rows, cols, cols + 1);
             float[] y = new float[x.length];
             b.forward(RowOp.MASKED_SOFTMAX, x, 0, y, 0, rows, cols, 1f, mask, 0);
-            OpenClTestData.assertClose(Reference.maskedSoftmax(x, mask, rows, cols), y, cols, SOFTMAX_RTOL, SOFTMAX_ATOL,
-                    variant + " masked " + rows + "x" + cols);
+            OpenClTestData.assertClose(Reference.maskedSoftmax(x, mask, rows, cols), y, cols, SOFTMAX_RTOL,
+                    SOFTMAX_ATOL, variant + " masked " + rows + "x" + cols);
             // Without a mask only -Inf elements are dropped, and an all -Inf row gives zeros instead of NaN.
             b.forward(RowOp.MASKED_SOFTMAX, x, 0, y, 0, rows, cols, 1f, null, 0);
-            OpenClTestData.assertClose(Reference.maskedSoftmax(x, null, rows, cols), y, cols, SOFTMAX_RTOL, SOFTMAX_ATOL,
-                    variant + " masked (no mask) " + rows + "x" + cols);
+            OpenClTestData.assertClose(Reference.maskedSoftmax(x, null, rows, cols), y, cols, SOFTMAX_RTOL,
+                    SOFTMAX_ATOL, variant + " masked (no mask) " + rows + "x" + cols);
         }
     }
 
@@ -120,8 +120,8 @@ class OpenClVariantTest {
             byte[] mask = OpenClTestData.mask(rows, cols, cols + 1);
             float[] y = new float[x.length];
             b.forward(RowOp.MASKED_SOFTMAX, x, 0, y, 0, rows, cols, 1f, mask, 0);
-            OpenClTestData.assertClose(Reference.maskedSoftmax(x, mask, rows, cols), y, cols, SOFTMAX_RTOL, SOFTMAX_ATOL,
-                    "tiny masked " + rows + "x" + cols);
+            OpenClTestData.assertClose(Reference.maskedSoftmax(x, mask, rows, cols), y, cols, SOFTMAX_RTOL,
+                    SOFTMAX_ATOL, "tiny masked " + rows + "x" + cols);
         }
     }
 
@@ -164,8 +164,8 @@ class OpenClVariantTest {
                 byte[] mask = OpenClTestData.mask(6, 4096, 9);
                 float[] y = new float[x.length];
                 b.forward(RowOp.MASKED_SOFTMAX, x, 0, y, 0, 6, 4096, 1f, mask, 0);
-                OpenClTestData.assertClose(Reference.maskedSoftmax(x, mask, 6, 4096), y, 4096, SOFTMAX_RTOL, SOFTMAX_ATOL,
-                        v + " masked, cached row");
+                OpenClTestData.assertClose(Reference.maskedSoftmax(x, mask, 6, 4096), y, 4096, SOFTMAX_RTOL,
+                        SOFTMAX_ATOL, v + " masked, cached row");
             }
         }
     }
