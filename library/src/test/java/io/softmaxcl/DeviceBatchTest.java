@@ -123,7 +123,7 @@ class DeviceBatchTest {
             float[] result = e.softmaxAsync(x, 0, out, 0, 4, 300).get(60, TimeUnit.SECONDS);
             assertSame(out, result);
             Close.assertClose(Reference.softmax(x, 4, 300), out, 300, 2e-5, 1e-37, backend + " async");
-            assertThrows(IllegalArgumentException.class, () -> e.softmaxAsync(x, 0, out, 0, 0, 300));
+            assertThrows(IllegalArgumentException.class, () -> e.softmaxAsync(x, 0, out, 0, -1, 300));
         }
     }
 }
