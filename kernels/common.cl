@@ -6,6 +6,8 @@
 //  - masked ("safe") softmax drops elements whose mask byte is 0 or whose value is -Inf; dropped -> 0, a row
 //    with nothing kept -> all zeros.
 //  - the online (max, sum) rule keeps these semantics by never computing exp(-inf - -inf) for a dropped term.
+//  - temperature: the max is taken over raw x and each exponent is (x - max) * (1/T) (SHIFT), never x * (1/T) first,
+//    so T < 1 cannot overflow a row whose exact softmax of x / T is finite (inv_t = 1/T > 0).
 
 #define OP_SOFTMAX 0
 #define OP_LOG_SOFTMAX 1
@@ -14,46 +16,51 @@
 // A float pointer that the compiler may only assume 4-byte aligned, so vstore16 stays one store.
 typedef __global float __attribute__((aligned(4))) gfloat;
 
-// One (max, sum of exp(x - max)) pair of the online normaliser.
+// (v - m) / T that cannot overflow where the exact value fits: subtracted first for T <= 1; for T > 1 halved
+// first, since |v - m| may pass FLT_MAX while |v - m| / T does not (halving is exact; the branch is uniform).
+#define SHIFT(v, m, inv_t) \
+    ((inv_t) >= 1.0f ? ((v) - (m)) * (inv_t) : ((v) * 0.5f - (m) * 0.5f) * ((inv_t) * 2.0f))
+
+// One (max of raw x, sum of exp((x - max) / T)) pair of the online normaliser.
 typedef struct { float m; float d; } md_t;
 
 // Adds x to a running (m, d); x == -Inf contributes nothing, NaN and +Inf poison d as they must.
-inline md_t md_add(md_t a, float x) {
+inline md_t md_add(md_t a, float x, float inv_t) {
     float mn = fmax(a.m, x);
-    float scale = (a.m == mn) ? 1.0f : exp(a.m - mn);
-    float term = (x == -INFINITY) ? 0.0f : exp(x - mn);
+    float scale = (a.m == mn) ? 1.0f : exp(SHIFT(a.m, mn, inv_t));
+    float term = (x == -INFINITY) ? 0.0f : exp(SHIFT(x, mn, inv_t));
     md_t r = { mn, a.d * scale + term };
     return r;
 }
 
 // Merges two partial (m, d) pairs (NVIDIA online-softmax reduce_md_op with the same -Inf guard).
-inline md_t md_merge(md_t a, md_t b) {
+inline md_t md_merge(md_t a, md_t b, float inv_t) {
     float mn = fmax(a.m, b.m);
-    float sa = (a.m == mn) ? 1.0f : exp(a.m - mn);
-    float sb = (b.m == mn) ? 1.0f : exp(b.m - mn);
+    float sa = (a.m == mn) ? 1.0f : exp(SHIFT(a.m, mn, inv_t));
+    float sb = (b.m == mn) ? 1.0f : exp(SHIFT(b.m, mn, inv_t));
     md_t r = { mn, a.d * sa + b.d * sb };
     return r;
 }
 
-// The value an op sees: x / T, or -Inf when masked out.
+// The value an op sees: raw x (T is applied to x - max later), or -Inf when masked out.
 inline float op_value(int op, float x, float inv_t, __global const uchar* mask, int has_mask, size_t k) {
-    float v = x * inv_t;
+    float v = x;
     if (op == OP_MASKED_SOFTMAX && has_mask && mask[k] == 0) {
         v = -INFINITY;
     }
     return v;
 }
 
-// Final value of one element given the row's max m, 1/sum and log(sum). A masked row with nothing kept has
-// every v == -Inf, so it becomes all zeros here without a special case.
-inline float op_result(int op, float v, float m, float inv_s, float log_s) {
+// Final value of one element given the row's raw max m, 1/T, 1/sum and log(sum). A masked row with nothing kept
+// has every v == -Inf, so it becomes all zeros here without a special case.
+inline float op_result(int op, float v, float m, float inv_t, float inv_s, float log_s) {
     if (op == OP_LOG_SOFTMAX) {
-        return v - m - log_s;
+        return SHIFT(v, m, inv_t) - log_s;
     }
     if (op == OP_MASKED_SOFTMAX && v == -INFINITY) {
         return 0.0f;
     }
-    return exp(v - m) * inv_s;
+    return exp(SHIFT(v, m, inv_t)) * inv_s;
 }
 
 // ---- wide-vector helpers for the one-work-item-per-row kernels (CPU devices) ----
@@ -180,7 +187,7 @@ inline intV lanes(void) {
 #endif
 
 // Tree-reduces every work-item's (m, d) into one pair that all work-items receive.
-inline md_t group_reduce_md(md_t a, __local float* lm, __local float* ld) {
+inline md_t group_reduce_md(md_t a, float inv_t, __local float* lm, __local float* ld) {
     int lid = get_local_id(0);
     lm[lid] = a.m;
     ld[lid] = a.d;
@@ -189,7 +196,7 @@ inline md_t group_reduce_md(md_t a, __local float* lm, __local float* ld) {
         if (lid < s) {
             md_t x = { lm[lid], ld[lid] };
             md_t y = { lm[lid + s], ld[lid + s] };
-            md_t r = md_merge(x, y);
+            md_t r = md_merge(x, y, inv_t);
             lm[lid] = r.m;
             ld[lid] = r.d;
         }

@@ -37,9 +37,9 @@ void cross_entropy(__global float* x, __global const int* targets, __global floa
     float xt = x[base + t];
     md_t a = { -INFINITY, 0.0f };
     for (int j = lid; j < cols; j += WG) {
-        a = md_add(a, x[base + j]);
+        a = md_add(a, x[base + j], 1.0f);
     }
-    md_t r = group_reduce_md(a, lm, ld);
+    md_t r = group_reduce_md(a, 1.0f, lm, ld);
     float log_s = log(r.d);
     float centered = 0.0f;
     if (eps != 0.0f || grad) {

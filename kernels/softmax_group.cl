@@ -25,18 +25,18 @@ inline md_t segment_md(int op, __global const float* x, size_t base, int lo, int
         int n4 = (hi - lo) >> 2;
         __global const float4* x4 = (__global const float4*) (x + base + lo);
         for (int q = lid; q < n4; q += WG) {
-            float4 v = x4[q] * inv_t;
-            a = md_add(a, v.s0);
-            a = md_add(a, v.s1);
-            a = md_add(a, v.s2);
-            a = md_add(a, v.s3);
+            float4 v = x4[q];
+            a = md_add(a, v.s0, inv_t);
+            a = md_add(a, v.s1, inv_t);
+            a = md_add(a, v.s2, inv_t);
+            a = md_add(a, v.s3, inv_t);
             if (use_cache) {
                 vstore4(v, q, cache);
             }
         }
         for (int j = lo + (n4 << 2) + lid; j < hi; j += WG) {
-            float v = x[base + j] * inv_t;
-            a = md_add(a, v);
+            float v = x[base + j];
+            a = md_add(a, v, inv_t);
             if (use_cache) {
                 cache[j - lo] = v;
             }
@@ -44,7 +44,7 @@ inline md_t segment_md(int op, __global const float* x, size_t base, int lo, int
     } else {
         for (int j = lo + lid; j < hi; j += WG) {
             float v = op_value(op, x[base + j], inv_t, mask, has_mask, base + j);
-            a = md_add(a, v);
+            a = md_add(a, v, inv_t);
             if (use_cache) {
                 cache[j - lo] = v;
             }
@@ -62,7 +62,7 @@ inline void segment_write(int op, __global const float* x, __global float* y, si
     float log_s = log(r.d);
     for (int j = lo + lid; j < hi; j += WG) {
         float v = use_cache ? cache[j - lo] : op_value(op, x[base + j], inv_t, mask, has_mask, base + j);
-        y[base + j] = op_result(op, v, r.m, inv_s, log_s);
+        y[base + j] = op_result(op, v, r.m, inv_t, inv_s, log_s);
     }
 }
 
@@ -82,7 +82,7 @@ void softmax_group(__global const float* x, __global float* y, int rows, int col
     int row = get_group_id(0);
     size_t base = (size_t) row * cols;
     md_t a = segment_md(op, x, base, 0, cols, inv_t, mask, has_mask, cache, use_cache);
-    md_t r = group_reduce_md(a, lm, ld);
+    md_t r = group_reduce_md(a, inv_t, lm, ld);
     segment_write(op, x, y, base, 0, cols, inv_t, mask, has_mask, r, cache, use_cache);
 }
 
@@ -99,7 +99,7 @@ void softmax_group_partial(__global const float* x, __global float2* partial, in
     int hi = min(cols, lo + seg_len);
     size_t base = (size_t) row * cols;
     md_t a = segment_md(op, x, base, lo, hi, inv_t, mask, has_mask, lm, 0);
-    md_t r = group_reduce_md(a, lm, ld);
+    md_t r = group_reduce_md(a, inv_t, lm, ld);
     if (get_local_id(0) == 0) {
         partial[g] = (float2) (r.m, r.d);
     }
@@ -119,7 +119,7 @@ void softmax_group_finish(__global const float* x, __global float* y, __global c
     for (int k = 0; k < segs; k++) {
         float2 p = partial[row * segs + k];
         md_t q = { p.x, p.y };
-        r = md_merge(r, q);
+        r = md_merge(r, q, inv_t);
     }
     size_t base = (size_t) row * cols;
     __local float dummy[1];

@@ -16,10 +16,10 @@
 #define ROW_COLS(c) (c)
 #endif
 
-// The op's values for VW elements at x[k]: x / T, -Inf where the mask drops them.
+// The op's values for VW elements at x[k]: raw x (T scales x - max later), -Inf where the mask drops them.
 inline floatV load_values(int op, __global const float* x, size_t k, float inv_t, __global const uchar* mask,
                           int has_mask) {
-    floatV v = vloadV(0, x + k) * inv_t;
+    floatV v = vloadV(0, x + k);
     if (op == OP_MASKED_SOFTMAX && has_mask) {
         ucharV mk = vloadmV(0, mask + k);
         v = select(v, (floatV) (-INFINITY), convert_intV(mk) == (intV) 0);
@@ -27,17 +27,17 @@ inline floatV load_values(int op, __global const float* x, size_t k, float inv_t
     return v;
 }
 
-// exp(v - m), with -Inf elements of a masked row contributing 0 even when m is -Inf.
-inline floatV exp_shifted(int op, floatV v, float m) {
-    floatV e = expNegV(v - m);
+// exp((v - m) / T), with -Inf elements of a masked row contributing 0 even when m is -Inf.
+inline floatV exp_shifted(int op, floatV v, float m, float inv_t) {
+    floatV e = expNegV(SHIFT(v, m, inv_t));
     if (op == OP_MASKED_SOFTMAX) {
         e = select(e, (floatV) 0.0f, v == (floatV) (-INFINITY));
     }
     return e;
 }
 
-inline float exp_shifted1(int op, float v, float m) {
-    return (op == OP_MASKED_SOFTMAX && v == -INFINITY) ? 0.0f : expNeg1(v - m);
+inline float exp_shifted1(int op, float v, float m, float inv_t) {
+    return (op == OP_MASKED_SOFTMAX && v == -INFINITY) ? 0.0f : expNeg1(SHIFT(v, m, inv_t));
 }
 
 // Max of elements [lo, hi) of the op's values (row-relative; k0 = the row's first element).
@@ -69,7 +69,7 @@ inline float range_sum(int op, __global const float* x, gfloat* y, size_t k0, in
     if (n < VW) {
         float s = 0.0f;
         for (int j = lo; j < hi; j++) {
-            float e = exp_shifted1(op, op_value(op, x[k0 + j], inv_t, mask, has_mask, k0 + j), m);
+            float e = exp_shifted1(op, op_value(op, x[k0 + j], inv_t, mask, has_mask, k0 + j), m, inv_t);
             if (store) {
                 y[k0 + j] = e;
             }
@@ -83,7 +83,7 @@ inline float range_sum(int op, __global const float* x, gfloat* y, size_t k0, in
         floatV block = (floatV) 0.0f;
         int end = min(hi - VW, j + SUM_BLOCK - VW);
         for (; j <= end; j += VW) {
-            floatV e = exp_shifted(op, load_values(op, x, k0 + j, inv_t, mask, has_mask), m);
+            floatV e = exp_shifted(op, load_values(op, x, k0 + j, inv_t, mask, has_mask), m, inv_t);
             if (store) {
                 vstoreV(e, 0, y + k0 + j);
             }
@@ -93,7 +93,7 @@ inline float range_sum(int op, __global const float* x, gfloat* y, size_t k0, in
     }
     if (j < hi) {
         int start = hi - VW;
-        floatV e = exp_shifted(op, load_values(op, x, k0 + start, inv_t, mask, has_mask), m);
+        floatV e = exp_shifted(op, load_values(op, x, k0 + start, inv_t, mask, has_mask), m, inv_t);
         if (store) {
             vstoreV(e, 0, y + k0 + start);
         }
@@ -113,8 +113,8 @@ inline void range_write(int op, __global const float* x, gfloat* y, size_t k0, i
     if (n < VW) {
         for (int j = lo; j < hi; j++) {
             float v = op_value(op, x[k0 + j], inv_t, mask, has_mask, k0 + j);
-            float r = op == OP_LOG_SOFTMAX ? v - m - log_s
-                    : scale_stored ? y[k0 + j] * inv_s : exp_shifted1(op, v, m) * inv_s;
+            float r = op == OP_LOG_SOFTMAX ? SHIFT(v, m, inv_t) - log_s
+                    : scale_stored ? y[k0 + j] * inv_s : exp_shifted1(op, v, m, inv_t) * inv_s;
             // Dropped elements stay 0 even when a kept NaN or +Inf made the sum NaN.
             y[k0 + j] = (op == OP_MASKED_SOFTMAX && v == -INFINITY) ? 0.0f : r;
         }
@@ -124,16 +124,16 @@ inline void range_write(int op, __global const float* x, gfloat* y, size_t k0, i
     for (; j + VW <= hi; j += VW) {
         floatV r;
         if (op == OP_LOG_SOFTMAX) {
-            r = load_values(op, x, k0 + j, inv_t, mask, has_mask) - m - log_s;
+            r = SHIFT(load_values(op, x, k0 + j, inv_t, mask, has_mask), m, inv_t) - log_s;
         } else if (op == OP_MASKED_SOFTMAX) {
             // Dropped elements stay 0 even when a kept NaN or +Inf made the sum NaN.
             floatV v = load_values(op, x, k0 + j, inv_t, mask, has_mask);
-            r = (scale_stored ? vloadV(0, y + k0 + j) : exp_shifted(op, v, m)) * inv_s;
+            r = (scale_stored ? vloadV(0, y + k0 + j) : exp_shifted(op, v, m, inv_t)) * inv_s;
             r = select(r, (floatV) 0.0f, v == (floatV) (-INFINITY));
         } else if (scale_stored) {
             r = vloadV(0, y + k0 + j) * inv_s;
         } else {
-            r = exp_shifted(op, load_values(op, x, k0 + j, inv_t, mask, has_mask), m) * inv_s;
+            r = exp_shifted(op, load_values(op, x, k0 + j, inv_t, mask, has_mask), m, inv_t) * inv_s;
         }
         vstoreV(r, 0, y + k0 + j);
     }
@@ -141,7 +141,7 @@ inline void range_write(int op, __global const float* x, gfloat* y, size_t k0, i
         // Recomputed from x: the overlapping lanes must not be scaled twice.
         int start = hi - VW;
         floatV v = load_values(op, x, k0 + start, inv_t, mask, has_mask);
-        floatV r = op == OP_LOG_SOFTMAX ? v - m - log_s : exp_shifted(op, v, m) * inv_s;
+        floatV r = op == OP_LOG_SOFTMAX ? SHIFT(v, m, inv_t) - log_s : exp_shifted(op, v, m, inv_t) * inv_s;
         if (op == OP_MASKED_SOFTMAX) {
             r = select(r, (floatV) 0.0f, v == (floatV) (-INFINITY));
         }
@@ -198,7 +198,7 @@ inline void item_finish(__global const float* x, gfloat* y, __global const float
     for (int k = 0; k < chunks; k++) {
         float2 p = partial[row * chunks + k];
         md_t q = { p.x, p.y };
-        r = md_merge(r, q);
+        r = md_merge(r, q, inv_t);
     }
     size_t k0 = (size_t) row * cols;
     if (op == OP_LOG_SOFTMAX) {
@@ -207,7 +207,7 @@ inline void item_finish(__global const float* x, gfloat* y, __global const float
         // y holds exp(v - mc); exp(v - M) / S = y / (S * exp(M - mc)). A NaN here (M = mc = -Inf: an all -Inf
         // row) is the NaN softmax owes that row; masked rows map dropped elements to 0 regardless.
         float mc = partial[g].x;
-        range_write(op, x, y, k0, lo, hi, inv_t, mask, has_mask, mc, r.d * exp(r.m - mc), 1);
+        range_write(op, x, y, k0, lo, hi, inv_t, mask, has_mask, mc, r.d * exp(SHIFT(r.m, mc, inv_t)), 1);
     }
 }
 
@@ -250,12 +250,12 @@ inline void tiny_row(__global const float* x, gfloat* y, size_t row, int op, flo
     }
     float s = 0.0f;
     for (int j = 0; j < COLS; j++) {
-        s += exp_shifted1(op, v[j], m);
+        s += exp_shifted1(op, v[j], m, inv_t);
     }
     float inv_s = (op == OP_MASKED_SOFTMAX && s == 0.0f) ? 0.0f : 1.0f / s;
     float log_s = log(s);
     for (int j = 0; j < COLS; j++) {
-        float r = op == OP_LOG_SOFTMAX ? v[j] - m - log_s : exp_shifted1(op, v[j], m) * inv_s;
+        float r = op == OP_LOG_SOFTMAX ? SHIFT(v[j], m, inv_t) - log_s : exp_shifted1(op, v[j], m, inv_t) * inv_s;
         y[k0 + j] = (op == OP_MASKED_SOFTMAX && v[j] == -INFINITY) ? 0.0f : r;
     }
 }
@@ -286,7 +286,6 @@ inline void tiny_rows(__global const float* x, gfloat* y, int rows, int op, floa
         for (int i = 0; i < VW; i++) {
             ((float*) &t)[i] = ((float*) blk)[i * COLS + j];
         }
-        t *= inv_t;
         if (op == OP_MASKED_SOFTMAX && has_mask) {
             intV keep;
             #pragma unroll
@@ -301,7 +300,7 @@ inline void tiny_rows(__global const float* x, gfloat* y, int rows, int op, floa
     floatV s = (floatV) 0.0f;
     #pragma unroll
     for (int j = 0; j < COLS; j++) {
-        floatV e = expNegV(v[j] - m);
+        floatV e = expNegV(SHIFT(v[j], m, inv_t));
         if (op == OP_MASKED_SOFTMAX) {
             e = select(e, (floatV) 0.0f, v[j] == (floatV) (-INFINITY));
             v[j] = select(e, (floatV) (-INFINITY), v[j] == (floatV) (-INFINITY));
@@ -320,7 +319,7 @@ inline void tiny_rows(__global const float* x, gfloat* y, int rows, int op, floa
     for (int j = 0; j < COLS; j++) {
         floatV r;
         if (op == OP_LOG_SOFTMAX) {
-            r = v[j] - m - log_s;
+            r = SHIFT(v[j], m, inv_t) - log_s;
         } else {
             r = v[j] * inv_s;
             if (op == OP_MASKED_SOFTMAX) {

@@ -10,7 +10,7 @@
 #endif
 
 // Reduces (m, d) over each team of consecutive work-items; every member receives its team's pair.
-inline md_t team_reduce_md(md_t a, int team, __local float* lm, __local float* ld) {
+inline md_t team_reduce_md(md_t a, int team, float inv_t, __local float* lm, __local float* ld) {
     int lid = get_local_id(0);
     int lane = lid & (team - 1);
     lm[lid] = a.m;
@@ -20,7 +20,7 @@ inline md_t team_reduce_md(md_t a, int team, __local float* lm, __local float* l
         if (lane < s) {
             md_t x = { lm[lid], ld[lid] };
             md_t y = { lm[lid + s], ld[lid + s] };
-            md_t r = md_merge(x, y);
+            md_t r = md_merge(x, y, inv_t);
             lm[lid] = r.m;
             ld[lid] = r.d;
         }
@@ -44,16 +44,16 @@ void softmax_team(__global const float* x, __global float* y, int rows, int cols
     md_t a = { -INFINITY, 0.0f };
     if (live) {
         for (int j = lane; j < cols; j += team) {
-            a = md_add(a, op_value(op, x[base + j], inv_t, mask, has_mask, base + j));
+            a = md_add(a, op_value(op, x[base + j], inv_t, mask, has_mask, base + j), inv_t);
         }
     }
-    md_t r = team_reduce_md(a, team, lm, ld);
+    md_t r = team_reduce_md(a, team, inv_t, lm, ld);
     if (live) {
         float inv_s = 1.0f / r.d;
         float log_s = log(r.d);
         for (int j = lane; j < cols; j += team) {
             float v = op_value(op, x[base + j], inv_t, mask, has_mask, base + j);
-            y[base + j] = op_result(op, v, r.m, inv_s, log_s);
+            y[base + j] = op_result(op, v, r.m, inv_t, inv_s, log_s);
         }
     }
 }

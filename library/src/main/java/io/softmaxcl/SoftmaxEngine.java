@@ -193,6 +193,10 @@ public final class SoftmaxEngine implements AutoCloseable {
         requireNonNull(targets, "targets");
         requireNonNull(options, "options");
         checkShape(rows, cols);
+        // As PyTorch: cross-entropy over zero classes is an error; zero rows are a valid empty batch.
+        if (cols < 1) {
+            throw new IllegalArgumentException("cols must be >= 1 for cross-entropy (got " + cols + ")");
+        }
         checkRange("logits", logits.length, offset, rows, cols);
         if (rowLoss != null && rowLoss.length < rows) {
             throw new IllegalArgumentException(
@@ -209,6 +213,10 @@ public final class SoftmaxEngine implements AutoCloseable {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
+            if (rows == 0) {
+                // Mean over no rows is 0/0 = NaN, the sum is 0 (torch.nn.functional.cross_entropy).
+                return options.reduce(losses, 0, valid);
+            }
             backend.crossEntropy(logits, offset, rows, cols, targets, targetOffset, options.ignoreIndex(),
                     options.labelSmoothing(), losses, gradScale);
         } finally {
@@ -249,6 +257,9 @@ public final class SoftmaxEngine implements AutoCloseable {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
+            if (rows == 0 || cols == 0) {
+                return;
+            }
             backend.forward(op, in, inOffset, out, outOffset, rows, cols, invTemperature, mask, maskOffset);
         } finally {
             lifecycle.readLock().unlock();
@@ -270,6 +281,10 @@ public final class SoftmaxEngine implements AutoCloseable {
         }
         if (out.isReadOnly()) {
             throw new IllegalArgumentException("out: buffer is read-only");
+        }
+        if (n == 0) {
+            ensureOpen();
+            return;
         }
         if (in.hasArray() && out.hasArray()) {
             forward(op, in.array(), in.arrayOffset() + in.position(), out.array(),
@@ -310,6 +325,9 @@ public final class SoftmaxEngine implements AutoCloseable {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
+            if (rows == 0 || cols == 0) {
+                return;
+            }
             backend.backward(op, y, yOffset, dy, dyOffset, dx, dxOffset, rows, cols);
         } finally {
             lifecycle.readLock().unlock();
@@ -342,16 +360,27 @@ public final class SoftmaxEngine implements AutoCloseable {
         }
     }
 
+    // Zero rows or columns are an empty batch, as torch.softmax of a (0, C) or (R, 0) tensor: nothing to compute.
     private static void checkShape(int rows, int cols) {
+        if (rows < 0) {
+            throw new IllegalArgumentException("rows must be >= 0 (got " + rows + ")");
+        }
+        if (cols < 0) {
+            throw new IllegalArgumentException("cols must be >= 0 (got " + cols + ")");
+        }
+        if ((long) rows * cols > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("rows × cols = " + rows + " × " + cols + " = " + (long) rows * cols
+                    + " exceeds the largest Java array (" + Integer.MAX_VALUE + ")");
+        }
+    }
+
+    /** For what needs at least one element per dimension (device batches). */
+    private static void checkNonEmpty(int rows, int cols) {
         if (rows < 1) {
             throw new IllegalArgumentException("rows must be >= 1 (got " + rows + ")");
         }
         if (cols < 1) {
             throw new IllegalArgumentException("cols must be >= 1 (got " + cols + ")");
-        }
-        if ((long) rows * cols > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("rows × cols = " + rows + " × " + cols + " = " + (long) rows * cols
-                    + " exceeds the largest Java array (" + Integer.MAX_VALUE + ")");
         }
     }
 
@@ -435,6 +464,7 @@ public final class SoftmaxEngine implements AutoCloseable {
     public DeviceBatch upload(float[] data, int offset, int rows, int cols) {
         requireNonNull(data, "data");
         checkShape(rows, cols);
+        checkNonEmpty(rows, cols);
         checkRange("data", data.length, offset, rows, cols);
         lifecycle.readLock().lock();
         try {

@@ -201,11 +201,36 @@ class SoftmaxNumericsTest {
                             1e-5 * (1 + 20 / temperature), "log " + what);
                 }
             }
-            // x / T would overflow float for these; the result must still be finite and correct.
+            // x / T (T < 1) or x − max (T > 1) would overflow float for these; the exact softmax of x / T is
+            // finite, and so must the result be.
             float[] x = {2e38f, -2e38f, 1e38f, 2e38f};
             float[] y = new float[4];
-            engine.softmax(x, 0, y, 0, 1, 4, 0.5f);
-            Close.assertClose(Reference.softmax(x, 0, 1, 4, 2.0), y, 4, RTOL, ATOL, variant + " overflowing x/T");
+            for (float temperature : new float[] {0.5f, 2f, 3f}) {
+                String what = variant + " overflowing x/T, T=" + temperature;
+                engine.softmax(x, 0, y, 0, 1, 4, temperature);
+                Close.assertClose(Reference.softmax(x, 0, 1, 4, 1.0 / temperature), y, 4, RTOL, ATOL, what);
+                engine.logSoftmax(x, 0, y, 0, 1, 4, temperature);
+                Close.assertClose(toFloatRange(Reference.logSoftmax(x, 0, 1, 4, 1.0 / temperature)), y, 4, RTOL,
+                        1e-6, "log " + what);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("io.softmaxcl.TestBackends#all")
+    void temperatureKeepsHugeLogitsFiniteOnEveryBackend(Backend backend) {
+        // The exact softmax of x / T at T = 0.5 and T = 3 (x / T first, as torch.softmax(x / T), gives NaN).
+        float[] x = {2e38f, -2e38f, 1e38f, 2e38f, -3e38f, 3e38f, 0f, 1f};
+        float[] y = new float[x.length];
+        try (SoftmaxEngine engine = TestBackends.open(backend)) {
+            for (float temperature : new float[] {0.5f, 3f}) {
+                String what = backend + " T=" + temperature;
+                engine.softmax(x, 0, y, 0, 2, 4, temperature);
+                Close.assertClose(Reference.softmax(x, 0, 2, 4, 1.0 / temperature), y, 4, RTOL, ATOL, what);
+                engine.logSoftmax(x, 0, y, 0, 2, 4, temperature);
+                Close.assertClose(toFloatRange(Reference.logSoftmax(x, 0, 2, 4, 1.0 / temperature)), y, 4, RTOL,
+                        1e-6, "log " + what);
+            }
         }
     }
 

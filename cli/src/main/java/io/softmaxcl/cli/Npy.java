@@ -270,10 +270,8 @@ final class Npy {
                     + " is not supported; expected 1-D (one row) or 2-D (rows × columns)");
         }
         long count = 1;
+        // A zero-length dimension is an empty batch (as in PyTorch), not an error: it gives an empty output.
         for (int s : shape) {
-            if (s == 0) {
-                throw new UserInputException(file + ": shape " + shapeString(shape) + " is empty");
-            }
             count *= s;
         }
         if (count > Integer.MAX_VALUE) {

@@ -132,6 +132,10 @@ final class RunCommand implements Callable<Integer> {
         int rows = shape.length == 1 ? 1 : shape[0];
         int cols = shape[shape.length - 1];
         byte[] keep = operation == Op.MASKED_SOFTMAX && mask != null ? readMask(shape) : null;
+        if (operation == Op.CROSS_ENTROPY && cols == 0) {
+            throw new UserInputException(in + ": shape " + Npy.shapeString(shape)
+                    + " has no classes; cross-entropy needs at least one column (as in PyTorch)");
+        }
         int[] classes = operation == Op.CROSS_ENTROPY ? readTargets(shape, rows) : null;
 
         long t1 = System.nanoTime();

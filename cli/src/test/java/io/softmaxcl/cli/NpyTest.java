@@ -176,8 +176,6 @@ class NpyTest {
                 new Object[] {"structured", npy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }",
                         f4(2)), "structured"},
                 new Object[] {"3-D", npy(dict("<f4", "False", "(2, 3, 1)"), f4(6)), "3-D"},
-                new Object[] {"zero rows", npy(dict("<f4", "False", "(0, 3)"), new byte[0]), "empty"},
-                new Object[] {"zero columns", npy(dict("<f4", "False", "(3, 0)"), new byte[0]), "empty"},
                 new Object[] {"missing shape", npy("{'descr': '<f4', 'fortran_order': False, }", f4(1)),
                         "corrupt .npy header"},
                 new Object[] {"unknown key", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}",

@@ -80,7 +80,6 @@ class RunCommandErrorsTest {
                 new Object[] {"big-endian", NpyTest.npy(dict(">f4", "(2, 3)"), NpyTest.f4(6)), "big-endian"},
                 new Object[] {"int dtype", NpyTest.npy(dict("<i8", "(2, 3)"), new byte[48]), "dtype '<i8'"},
                 new Object[] {"3-D", NpyTest.npy(dict("<f4", "(1, 2, 3)"), NpyTest.f4(6)), "3-D"},
-                new Object[] {"0-size", NpyTest.npy(dict("<f4", "(0, 3)"), new byte[0]), "empty"},
                 new Object[] {"0-d scalar", NpyTest.npy(dict("<f4", "()"), NpyTest.f4(1)), "0-d"},
                 new Object[] {"garbage header", NpyTest.npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, "
                         + "3), ", NpyTest.f4(6)), "corrupt .npy header"});

@@ -23,7 +23,10 @@ abstract class RowKernels {
     /** {@code y *= s}. */
     abstract void scale(float[] y, int o, int n, float s);
 
-    /** {@code y = x·t − max·t − logSum}: log-softmax in the accurate order (scaled first, so it cannot overflow). */
+    /**
+     * {@code y = (x − max)·t − logSum}, x and max halved first when t &lt; 1: then |x − max| may pass
+     * MAX_VALUE while (x − max)·t fits, and x·t first would overflow for t &gt; 1 (halving is exact).
+     */
     abstract void logSoftmaxStore(float[] x, int i, float[] y, int o, int n, float max, float t, float logSum);
 
     /** {@code Σ x}. */

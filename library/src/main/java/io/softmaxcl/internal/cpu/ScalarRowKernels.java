@@ -87,10 +87,11 @@ class ScalarRowKernels extends RowKernels {
 
     @Override
     void logSoftmaxStore(float[] x, int i, float[] y, int o, int n, float max, float t, float logSum) {
-        // Scale before subtracting: (x − max)·t would overflow for |x − max| > MAX_VALUE even when x·t − max·t fits.
-        float mt = max * t;
+        float h = t >= 1f ? 1f : 0.5f;
+        float mh = max * h;
+        float th = t / h;
         for (int j = 0; j < n; j++) {
-            y[o + j] = x[i + j] * t - mt - logSum;
+            y[o + j] = (x[i + j] * h - mh) * th - logSum;
         }
     }
 

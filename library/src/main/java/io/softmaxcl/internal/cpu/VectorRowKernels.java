@@ -196,15 +196,16 @@ final class VectorRowKernels extends ScalarRowKernels {
     @Override
     void logSoftmaxStore(float[] x, int i, float[] y, int o, int n, float max, float t, float logSum) {
         int b = S.loopBound(n);
-        // Scale before subtracting: (x − max)·t would overflow for |x − max| > MAX_VALUE even when x·t − max·t fits.
-        float mt = max * t;
-        FloatVector vmt = FloatVector.broadcast(S, mt);
+        float h = t >= 1f ? 1f : 0.5f;
+        float mh = max * h;
+        float th = t / h;
+        FloatVector vmh = FloatVector.broadcast(S, mh);
         int j = 0;
         for (; j < b; j += L) {
-            FloatVector.fromArray(S, x, i + j).mul(t).sub(vmt).sub(logSum).intoArray(y, o + j);
+            FloatVector.fromArray(S, x, i + j).mul(h).sub(vmh).mul(th).sub(logSum).intoArray(y, o + j);
         }
         for (; j < n; j++) {
-            y[o + j] = x[i + j] * t - mt - logSum;
+            y[o + j] = (x[i + j] * h - mh) * th - logSum;
         }
     }
 

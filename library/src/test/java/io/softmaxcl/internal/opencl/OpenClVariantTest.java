@@ -15,6 +15,14 @@ import java.util.List;
  */
 class OpenClVariantTest {
 
+    // Relative error against the float64 reference: an exponent of magnitude up to ~87 carries ~1.2e-7 of it
+    // as relative error of exp; the absolute floor only covers what float32 cannot hold (denormals, flushed).
+    static final double SOFTMAX_RTOL = 3e-5;
+    static final double SOFTMAX_ATOL = 1e-37;
+    // Log-softmax: relative, plus the float32 rounding of log(sum) near a value of 0.
+    static final double LOG_RTOL = 2e-5;
+    static final double LOG_ATOL = 1e-6;
+
     @AfterEach
     void restorePlanRule() {
         OpenClTestData.backend().forceVariant(null);
@@ -45,9 +53,35 @@ class OpenClVariantTest {
         b.forceVariant(variant);
         for (int cols : new int[] {1, 17, b.groupSize() + 1, 4097, 20000}) {
             check(b, RowOp.LOG_SOFTMAX, 9, cols, 1f, variant);
-            // Temperatures above 1 only: x / T must not overflow float32 where the float64 reference does not.
-            check(b, RowOp.SOFTMAX, 9, cols, 1 / 1.5f, variant);
-            check(b, RowOp.LOG_SOFTMAX, 9, cols, 1 / 2.5f, variant);
+            // T > 1 and T < 1: row 5 holds magnitudes near 3e38, where x / T overflows float32 for T < 1 and
+            // x − max does for T > 1, while the exact softmax of x / T is finite.
+            for (float invT : new float[] {1 / 1.5f, 1 / 2.5f, 2f, 20f}) {
+                check(b, RowOp.SOFTMAX, 9, cols, invT, variant);
+                check(b, RowOp.LOG_SOFTMAX, 9, cols, invT, variant);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(KernelPlan.Variant.class)
+    void temperatureBelowOneKeepsHugeLogitsFinite(KernelPlan.Variant variant) {
+        OpenClBackend b = OpenClTestData.backend();
+        b.forceVariant(variant);
+        float[] pattern = {2e38f, -2e38f, 1e38f, 2e38f};
+        for (int cols : new int[] {4, 17, b.groupSize() + 1, 4097}) {
+            int rows = 3;
+            float[] x = new float[rows * cols];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = pattern[(i + i / cols) % 4];
+            }
+            float[] y = new float[x.length];
+            String what = variant + " [2e38, -2e38, 1e38, 2e38] T=0.5 " + rows + "x" + cols;
+            b.forward(RowOp.SOFTMAX, x, 0, y, 0, rows, cols, 2f, null, 0);
+            OpenClTestData.assertClose(Reference.softmax(x, 0, rows, cols, 2.0), y, cols, SOFTMAX_RTOL,
+                    SOFTMAX_ATOL, what);
+            b.forward(RowOp.LOG_SOFTMAX, x, 0, y, 0, rows, cols, 2f, null, 0);
+            OpenClTestData.assertClose(Reference.logSoftmax(x, 0, rows, cols, 2.0), y, cols, LOG_RTOL, LOG_ATOL,
+                    "log " + what);
         }
     }
 
@@ -62,12 +96,12 @@ class OpenClVariantTest {
             byte[] mask = OpenClTestData.mask(rows, cols, cols + 1);
             float[] y = new float[x.length];
             b.forward(RowOp.MASKED_SOFTMAX, x, 0, y, 0, rows, cols, 1f, mask, 0);
-            OpenClTestData.assertClose(Reference.maskedSoftmax(x, mask, rows, cols), y, cols, 2e-5, 1e-7,
-                    variant + " masked " + rows + "x" + cols);
+            OpenClTestData.assertClose(Reference.maskedSoftmax(x, mask, rows, cols), y, cols, SOFTMAX_RTOL,
+                    SOFTMAX_ATOL, variant + " masked " + rows + "x" + cols);
             // Without a mask only -Inf elements are dropped, and an all -Inf row gives zeros instead of NaN.
             b.forward(RowOp.MASKED_SOFTMAX, x, 0, y, 0, rows, cols, 1f, null, 0);
-            OpenClTestData.assertClose(Reference.maskedSoftmax(x, null, rows, cols), y, cols, 2e-5, 1e-7,
-                    variant + " masked (no mask) " + rows + "x" + cols);
+            OpenClTestData.assertClose(Reference.maskedSoftmax(x, null, rows, cols), y, cols, SOFTMAX_RTOL,
+                    SOFTMAX_ATOL, variant + " masked (no mask) " + rows + "x" + cols);
         }
     }
 
@@ -86,8 +120,8 @@ class OpenClVariantTest {
             byte[] mask = OpenClTestData.mask(rows, cols, cols + 1);
             float[] y = new float[x.length];
             b.forward(RowOp.MASKED_SOFTMAX, x, 0, y, 0, rows, cols, 1f, mask, 0);
-            OpenClTestData.assertClose(Reference.maskedSoftmax(x, mask, rows, cols), y, cols, 2e-5, 1e-7,
-                    "tiny masked " + rows + "x" + cols);
+            OpenClTestData.assertClose(Reference.maskedSoftmax(x, mask, rows, cols), y, cols, SOFTMAX_RTOL,
+                    SOFTMAX_ATOL, "tiny masked " + rows + "x" + cols);
         }
     }
 
@@ -130,8 +164,8 @@ class OpenClVariantTest {
                 byte[] mask = OpenClTestData.mask(6, 4096, 9);
                 float[] y = new float[x.length];
                 b.forward(RowOp.MASKED_SOFTMAX, x, 0, y, 0, 6, 4096, 1f, mask, 0);
-                OpenClTestData.assertClose(Reference.maskedSoftmax(x, mask, 6, 4096), y, 4096, 2e-5, 1e-7,
-                        v + " masked, cached row");
+                OpenClTestData.assertClose(Reference.maskedSoftmax(x, mask, 6, 4096), y, 4096, SOFTMAX_RTOL,
+                        SOFTMAX_ATOL, v + " masked, cached row");
             }
         }
     }
@@ -140,15 +174,11 @@ class OpenClVariantTest {
         float[] x = OpenClTestData.batch(rows, cols, 31L * cols + rows, true);
         float[] y = new float[x.length];
         b.forward(op, x, 0, y, 0, rows, cols, invT, null, 0);
-        // x / T is a float32 tensor in PyTorch too: scale in float, then take the float64 reference.
-        float[] scaled = x.clone();
-        for (int i = 0; i < scaled.length; i++) {
-            scaled[i] = x[i] * invT;
-        }
-        double[] expected = op == RowOp.SOFTMAX ? Reference.softmax(scaled, rows, cols)
-                : Reference.logSoftmax(scaled, 0, rows, cols, 1.0);
-        double atol = op == RowOp.SOFTMAX ? 1e-7 : 2e-5;
-        OpenClTestData.assertClose(expected, y, cols, 2e-5, atol,
+        // The exact softmax of x / T (taken in float64, where x / T cannot overflow).
+        double[] expected = op == RowOp.SOFTMAX ? Reference.softmax(x, 0, rows, cols, invT)
+                : Reference.logSoftmax(x, 0, rows, cols, invT);
+        boolean soft = op == RowOp.SOFTMAX;
+        OpenClTestData.assertClose(expected, y, cols, soft ? SOFTMAX_RTOL : LOG_RTOL, soft ? SOFTMAX_ATOL : LOG_ATOL,
                 v + " " + op + " " + rows + "x" + cols + " invT=" + invT + " plan " + b.plan(rows, cols));
     }
 }
