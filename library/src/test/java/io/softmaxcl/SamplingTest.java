@@ -173,7 +173,8 @@ class SamplingTest {
         Sampling s = Sampling.temperature(1.1f).withTopK(50).withTopP(0.9f).withSeed(99).withStep(5);
         int[] expected = null;
         List<Backend> backends = new ArrayList<>(List.of(Backend.SCALAR, Backend.CPU));
-        if (TestBackends.openClUnavailableReason() == null) {
+        if (TestBackends.openClUnavailableReason() == null || TestBackends.openClRequired()) {
+            TestBackends.requireOpenCl(); // under CI=true a missing OpenCL fails here instead of being dropped
             backends.add(Backend.OPENCL);
         }
         for (Backend b : backends) {
