@@ -4,6 +4,7 @@ import io.softmaxcl.internal.Backends;
 import io.softmaxcl.internal.ComputeBackend;
 import io.softmaxcl.internal.EngineConfig;
 import io.softmaxcl.internal.RowOp;
+import io.softmaxcl.internal.sampling.RowSampler;
 
 import java.nio.FloatBuffer;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -223,6 +224,129 @@ public final class SoftmaxEngine implements AutoCloseable {
             lifecycle.readLock().unlock();
         }
         return options.reduce(losses, rows, valid);
+    }
+
+    // ---- sampling (see Sampling and the README's "Sampling" section) ------------------------------------------
+
+    /** Greedy token per row: index of the largest logit, ties → lowest index, a NaN counts as largest. */
+    public void argmax(float[] logits, int offset, int rows, int cols, int[] tokens, int tokenOffset) {
+        checkRows(logits, offset, rows, cols, "tokens", tokens == null ? -1 : tokens.length, tokenOffset, rows);
+        int[] out = new int[rows];
+        eachRow(rows, cols, r -> out[r] = RowSampler.argmax(logits, offset + r * cols, cols));
+        System.arraycopy(out, 0, tokens, tokenOffset, rows);
+    }
+
+    /** log Σ exp per row, accumulated in double; NaN/±Inf as torch.logsumexp. */
+    public void logSumExp(float[] logits, int offset, int rows, int cols, float[] out, int outOffset) {
+        checkRows(logits, offset, rows, cols, "out", out == null ? -1 : out.length, outOffset, rows);
+        float[] tmp = new float[rows];
+        eachRow(rows, cols, r -> tmp[r] = RowSampler.logSumExp(logits, offset + r * cols, cols));
+        System.arraycopy(tmp, 0, out, outOffset, rows);
+    }
+
+    /** Entropy −Σ p log p of softmax per row, in nats; NaN where softmax is NaN (a NaN, a +Inf, all −Inf). */
+    public void entropy(float[] logits, int offset, int rows, int cols, float[] out, int outOffset) {
+        checkRows(logits, offset, rows, cols, "out", out == null ? -1 : out.length, outOffset, rows);
+        float[] tmp = new float[rows];
+        eachRow(rows, cols, r -> tmp[r] = RowSampler.entropy(logits, offset + r * cols, cols));
+        System.arraycopy(tmp, 0, out, outOffset, rows);
+    }
+
+    /**
+     * The {@code k} largest logits of each row, descending (NaN largest, ties → lowest index first): values,
+     * column indices and, when {@code probs} is not null, their softmax probabilities, each {@code rows × k}
+     * row-major from index 0.
+     */
+    public void topK(float[] logits, int offset, int rows, int cols, int k, float[] values, int[] indices,
+                     float[] probs) {
+        if (k < 1 || k > cols) {
+            throw new IllegalArgumentException("k must be in [1, cols = " + cols + "] (got " + k + ")");
+        }
+        long n = (long) rows * k;
+        checkRows(logits, offset, rows, cols, "values", values == null ? -1 : values.length, 0, n);
+        checkRows(logits, offset, rows, cols, "indices", indices == null ? -1 : indices.length, 0, n);
+        if (probs != null) {
+            checkRows(logits, offset, rows, cols, "probs", probs.length, 0, n);
+        }
+        float[] v = new float[(int) n];
+        int[] ix = new int[(int) n];
+        float[] p = probs == null ? null : new float[(int) n];
+        eachRow(rows, cols, r -> RowSampler.topK(logits, offset + r * cols, cols, k, v, ix, p, r * k));
+        System.arraycopy(v, 0, values, 0, (int) n);
+        System.arraycopy(ix, 0, indices, 0, (int) n);
+        if (p != null) {
+            System.arraycopy(p, 0, probs, 0, (int) n);
+        }
+    }
+
+    /** One token per row drawn as {@code sampling} says, the same parameters for every row. */
+    public void sample(float[] logits, int offset, int rows, int cols, Sampling sampling, int[] tokens,
+                       int tokenOffset) {
+        requireNonNull(sampling, "sampling");
+        Sampling[] perRow = new Sampling[rows];
+        java.util.Arrays.fill(perRow, sampling);
+        sample(logits, offset, rows, cols, perRow, tokens, tokenOffset);
+    }
+
+    /**
+     * One token per row, row {@code r} drawn with {@code perRow[r]} (serving: each request its own temperature,
+     * filters, seed and step). Same seed, step and row → same token on every backend and thread count.
+     *
+     * @throws IllegalArgumentException naming the first row with a NaN, a +Inf or no finite logit; tokens untouched
+     */
+    public void sample(float[] logits, int offset, int rows, int cols, Sampling[] perRow, int[] tokens,
+                       int tokenOffset) {
+        checkRows(logits, offset, rows, cols, "tokens", tokens == null ? -1 : tokens.length, tokenOffset, rows);
+        requireNonNull(perRow, "perRow");
+        if (perRow.length < rows) {
+            throw new IllegalArgumentException("perRow: length " + perRow.length + " is shorter than rows = " + rows);
+        }
+        for (int r = 0; r < rows; r++) {
+            requireNonNull(perRow[r], "perRow[" + r + "]");
+        }
+        int[] out = new int[rows];
+        eachRow(rows, cols, r -> {
+            Sampling s = perRow[r];
+            out[r] = RowSampler.sample(logits, offset + r * cols, cols, s.temperature(), s.topK(), s.topP(),
+                    s.minP(), s.seed(), s.step(), r);
+        });
+        for (int r = 0; r < rows; r++) {
+            if (out[r] < 0) {
+                String why = out[r] == RowSampler.ERR_NAN ? "contains NaN"
+                        : out[r] == RowSampler.ERR_POS_INF ? "contains +Inf" : "has no finite logit (all -Inf)";
+                throw new IllegalArgumentException("logits row " + r + " " + why + ": softmax is undefined, "
+                        + "nothing to sample");
+            }
+        }
+        System.arraycopy(out, 0, tokens, tokenOffset, rows);
+    }
+
+    private void checkRows(float[] logits, int offset, int rows, int cols, String outName, int outLength,
+                           int outOffset, long outCount) {
+        requireNonNull(logits, "logits");
+        if (outLength < 0) {
+            throw new IllegalArgumentException(outName + " must not be null");
+        }
+        checkShape(rows, cols);
+        checkRange("logits", logits.length, offset, rows, cols);
+        if (outOffset < 0 || outOffset + outCount > outLength) {
+            throw new IndexOutOfBoundsException(outName + ": offset " + outOffset + " + " + outCount
+                    + " does not fit in length " + outLength);
+        }
+    }
+
+    private void eachRow(int rows, int cols, java.util.function.IntConsumer body) {
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+            backend.rowRanges(rows, cols, (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    body.accept(r);
+                }
+            });
+        } finally {
+            lifecycle.readLock().unlock();
+        }
     }
 
     // ---- lifecycle -------------------------------------------------------------------------------------------

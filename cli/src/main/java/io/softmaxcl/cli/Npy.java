@@ -163,6 +163,24 @@ final class Npy {
         }
     }
 
+    /** Writes integer {@code values} (C order) as little-endian int64 ({@code <i8}), NumPy's default index type. */
+    static void writeInt64(WritableByteChannel ch, int[] shape, int[] values) throws IOException {
+        writeFully(ch, ByteBuffer.wrap(header(NpyType.INT64, shape)));
+        ByteBuffer buf = chunkBuffer(values.length, 8);
+        int per = buf.capacity() / 8;
+        for (int done = 0; done < values.length; ) {
+            int k = Math.min(per, values.length - done);
+            buf.clear();
+            var l = buf.asLongBuffer();
+            for (int i = 0; i < k; i++) {
+                l.put(i, values[done + i]);
+            }
+            buf.limit(k * 8);
+            writeFully(ch, buf);
+            done += k;
+        }
+    }
+
     /** The header NumPy itself writes for a C-order array: version 1.0, padded so the data is 64-byte aligned. */
     static byte[] header(NpyType type, int[] shape) {
         String dict = "{'descr': '" + type.descr + "', 'fortran_order': False, 'shape': " + shapeString(shape)

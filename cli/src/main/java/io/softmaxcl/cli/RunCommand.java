@@ -3,6 +3,7 @@ package io.softmaxcl.cli;
 import io.softmaxcl.Backend;
 import io.softmaxcl.BackendUnavailableException;
 import io.softmaxcl.CrossEntropy;
+import io.softmaxcl.Sampling;
 import io.softmaxcl.SoftmaxEngine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -32,6 +33,9 @@ import java.util.logging.Logger;
             "  softmax-cl run --op masked-softmax --mask keep.npy --in x.npy --out y.npy",
             "  softmax-cl run --op cross-entropy --targets t.npy --reduction mean \\",
             "      --in logits.npy --out loss.npy --grad-out grad.npy",
+            "  softmax-cl run --op sample --temperature 0.8 --top-k 50 --top-p 0.9 --seed 1 \\",
+            "      --in logits.npy --out tokens.npy",
+            "  softmax-cl run --op top-k --k 5 --in logits.npy --out values.npy --indices-out indices.npy",
             "",
             "Exit codes: 0 success; 2 bad input, bad options, or an unavailable backend (one line on stderr);"
                 + " 1 an unexpected internal error."})
@@ -41,7 +45,9 @@ final class RunCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--op", required = true, paramLabel = "OP",
-            description = "softmax, log-softmax, masked-softmax or cross-entropy.")
+            description = "softmax, log-softmax, masked-softmax, cross-entropy; per row: argmax, sample (tokens as"
+                    + " <i8 (rows,)), top-k (values (rows, k) in the input's type to --out, <i8 column indices to"
+                    + " --indices-out), logsumexp, entropy ((rows,) in the input's type).")
     String op;
 
     @Option(names = "--backend", paramLabel = "BACKEND", defaultValue = "auto",
@@ -65,8 +71,31 @@ final class RunCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--temperature", paramLabel = "T",
-            description = "softmax / log-softmax of x / T; T finite and > 0.")
+            description = "softmax / log-softmax of x / T; T finite and > 0. sample: T >= 0, 0 = greedy"
+                    + " (default 1).")
     Float temperature;
+
+    @Option(names = "--top-k", paramLabel = "K", description = "sample: keep the K largest logits (ties kept).")
+    Integer topK;
+
+    @Option(names = "--top-p", paramLabel = "P", description = "sample: nucleus mass P in (0, 1].")
+    Float topP;
+
+    @Option(names = "--min-p", paramLabel = "P", description = "sample: drop p < P * p_max; P in [0, 1].")
+    Float minP;
+
+    @Option(names = "--seed", paramLabel = "S", description = "sample: Philox key (default 0).")
+    Long seed;
+
+    @Option(names = "--step", paramLabel = "N", description = "sample: decoding step, the Philox counter"
+            + " (default 0).")
+    Long step;
+
+    @Option(names = "--k", paramLabel = "K", description = "top-k: how many values per row, 1 <= K <= columns.")
+    Integer k;
+
+    @Option(names = "--indices-out", paramLabel = "I.npy", description = "top-k: the <i8 column indices.")
+    Path indicesOut;
 
     @Option(names = "--mask", paramLabel = "M.npy",
             description = "masked-softmax: bool/uint8/int8 array of the input's shape; 0 = drop. Without it only"
@@ -100,7 +129,7 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, description = "Print the backend and device used, and the time, on stderr.")
     boolean verbose;
 
-    private enum Op { SOFTMAX, LOG_SOFTMAX, MASKED_SOFTMAX, CROSS_ENTROPY }
+    private enum Op { SOFTMAX, LOG_SOFTMAX, MASKED_SOFTMAX, CROSS_ENTROPY, ARGMAX, SAMPLE, TOP_K, LOGSUMEXP, ENTROPY }
 
     @Override
     public Integer call() throws IOException {
@@ -137,6 +166,9 @@ final class RunCommand implements Callable<Integer> {
                     + " has no classes; cross-entropy needs at least one column (as in PyTorch)");
         }
         int[] classes = operation == Op.CROSS_ENTROPY ? readTargets(shape, rows) : null;
+        if (operation == Op.TOP_K && k > cols) {
+            throw new UserInputException("--k must be in [1, columns = " + cols + "] (got " + k + ")");
+        }
 
         long t1 = System.nanoTime();
         long t2;
@@ -144,6 +176,8 @@ final class RunCommand implements Callable<Integer> {
         float[] data = x.values();
         float[] loss = null;
         int[] lossShape = null;
+        int[] tokens = null;
+        float[] topValues = null;
         try (SoftmaxEngine engine = openEngine(requested)) {
             ranOn = engine.backend().id() + " (" + engine.device() + ")";
             t2 = System.nanoTime();
@@ -180,6 +214,27 @@ final class RunCommand implements Callable<Integer> {
                         lossShape = new int[0];
                     }
                 }
+                case ARGMAX -> {
+                    tokens = new int[rows];
+                    engine.argmax(data, 0, rows, cols, tokens, 0);
+                }
+                case SAMPLE -> {
+                    tokens = new int[rows];
+                    engine.sample(data, 0, rows, cols, sampling(), tokens, 0);
+                }
+                case TOP_K -> {
+                    topValues = new float[rows * k];
+                    tokens = new int[rows * k];
+                    engine.topK(data, 0, rows, cols, k, topValues, tokens, null);
+                }
+                case LOGSUMEXP -> {
+                    loss = new float[rows];
+                    engine.logSumExp(data, 0, rows, cols, loss, 0);
+                }
+                case ENTROPY -> {
+                    loss = new float[rows];
+                    engine.entropy(data, 0, rows, cols, loss, 0);
+                }
                 default -> throw new IllegalStateException(operation.toString());
             }
         } catch (IllegalArgumentException e) {
@@ -187,7 +242,14 @@ final class RunCommand implements Callable<Integer> {
         }
         long t3 = System.nanoTime();
 
-        if (operation == Op.CROSS_ENTROPY) {
+        if (operation == Op.ARGMAX || operation == Op.SAMPLE) {
+            writeTokens(out, new int[] {rows}, tokens);
+        } else if (operation == Op.TOP_K) {
+            writeOutputs(out, new int[] {rows, k}, topValues, null, null, null, x.type());
+            writeTokens(indicesOut, new int[] {rows, k}, tokens);
+        } else if (operation == Op.LOGSUMEXP || operation == Op.ENTROPY) {
+            writeOutputs(out, new int[] {rows}, loss, null, null, null, x.type());
+        } else if (operation == Op.CROSS_ENTROPY) {
             writeOutputs(out, lossShape, loss, gradOut, shape, gradOut == null ? null : data, x.type());
         } else {
             writeOutputs(out, shape, data, null, null, null, x.type());
@@ -207,8 +269,13 @@ final class RunCommand implements Callable<Integer> {
             case "log-softmax", "log_softmax", "logsoftmax" -> Op.LOG_SOFTMAX;
             case "masked-softmax", "masked_softmax" -> Op.MASKED_SOFTMAX;
             case "cross-entropy", "cross_entropy" -> Op.CROSS_ENTROPY;
-            default -> throw new UserInputException("unknown --op '" + op
-                    + "': expected softmax, log-softmax, masked-softmax or cross-entropy");
+            case "argmax" -> Op.ARGMAX;
+            case "sample" -> Op.SAMPLE;
+            case "top-k", "top_k", "topk" -> Op.TOP_K;
+            case "logsumexp", "log-sum-exp" -> Op.LOGSUMEXP;
+            case "entropy" -> Op.ENTROPY;
+            default -> throw new UserInputException("unknown --op '" + op + "': expected softmax, log-softmax,"
+                    + " masked-softmax, cross-entropy, argmax, sample, top-k, logsumexp or entropy");
         };
     }
 
@@ -232,10 +299,31 @@ final class RunCommand implements Callable<Integer> {
 
     private void checkOptions(Op operation) throws UserInputException {
         boolean ce = operation == Op.CROSS_ENTROPY;
-        if (temperature != null && operation != Op.SOFTMAX && operation != Op.LOG_SOFTMAX) {
-            throw new UserInputException("--temperature applies only to --op softmax and log-softmax");
+        boolean sample = operation == Op.SAMPLE;
+        if (temperature != null && operation != Op.SOFTMAX && operation != Op.LOG_SOFTMAX && !sample) {
+            throw new UserInputException("--temperature applies only to --op softmax, log-softmax and sample");
         }
-        if (temperature != null && !(temperature > 0 && Float.isFinite(temperature))) {
+        for (String name : new String[] {"--top-k", "--top-p", "--min-p", "--seed", "--step"}) {
+            if (!sample && typed(name)) {
+                throw new UserInputException(name + " applies only to --op sample");
+            }
+        }
+        if (sample) {
+            sampling(); // one clear line for a bad T, k, p or min-p before any file is read
+        }
+        if ((k != null || indicesOut != null) != (operation == Op.TOP_K)
+                || operation == Op.TOP_K && (k == null || indicesOut == null)) {
+            throw new UserInputException(operation == Op.TOP_K
+                    ? "--op top-k needs --k K (>= 1) and --indices-out I.npy"
+                    : "--k and --indices-out apply only to --op top-k");
+        }
+        if (k != null && k < 1) {
+            throw new UserInputException("--k must be >= 1 (got " + k + ")");
+        }
+        if (sample && topK != null && topK < 1) {
+            throw new UserInputException("--top-k must be >= 1 (got " + topK + ")");
+        }
+        if (temperature != null && !sample && !(temperature > 0 && Float.isFinite(temperature))) {
             throw new UserInputException("--temperature must be finite and > 0 (got " + temperature + ")");
         }
         if (mask != null && operation != Op.MASKED_SOFTMAX) {
@@ -264,6 +352,12 @@ final class RunCommand implements Callable<Integer> {
             throw new UserInputException("--out " + out + " is the input file; use --force to replace it");
         }
         AtomicOutput.checkWritable(out, force);
+        if (indicesOut != null) {
+            if (sameFile(indicesOut, out) || sameFile(indicesOut, in) && !force) {
+                throw new UserInputException("--indices-out " + indicesOut + " is --out or the input file");
+            }
+            AtomicOutput.checkWritable(indicesOut, force);
+        }
         if (gradOut != null) {
             if (sameFile(gradOut, out)) {
                 throw new UserInputException("--grad-out and --out are the same file: " + out);
@@ -318,6 +412,30 @@ final class RunCommand implements Callable<Integer> {
             return SoftmaxEngine.builder().backend(requested).device(device).threads(threads).build();
         } catch (BackendUnavailableException e) {
             throw new UserInputException("--backend " + requested.id() + " is not available: " + e.getMessage());
+        }
+    }
+
+    private Sampling sampling() throws UserInputException {
+        try {
+            Sampling s = Sampling.temperature(temperature == null ? 1f : temperature)
+                    .withTopK(topK == null ? 0 : topK).withTopP(topP == null ? 1f : topP)
+                    .withMinP(minP == null ? 0f : minP);
+            return s.withSeed(seed == null ? 0 : seed).withStep(step == null ? 0 : step);
+        } catch (IllegalArgumentException e) {
+            throw new UserInputException("--" + e.getMessage().replaceFirst("^topK", "top-k")
+                    .replaceFirst("^topP", "top-p").replaceFirst("^minP", "min-p"));
+        }
+    }
+
+    private void writeTokens(Path target, int[] shape, int[] values) throws IOException {
+        try (AtomicOutput o = AtomicOutput.open(target, force)) {
+            try {
+                Npy.writeInt64(o.channel(), shape, values);
+                o.flush();
+            } catch (IOException e) {
+                throw new IOException("writing " + target + ": " + e.getMessage(), e);
+            }
+            o.commit();
         }
     }
 

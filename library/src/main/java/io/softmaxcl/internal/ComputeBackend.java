@@ -44,6 +44,19 @@ public interface ComputeBackend extends AutoCloseable {
     void crossEntropy(float[] logits, int offset, int rows, int cols, int[] targets, int targetOffset,
                       int ignoreIndex, float labelSmoothing, float[] rowLoss, float gradScale);
 
+    /** Work over the half-open row range {@code [from, to)}. */
+    interface RowRange {
+        void run(int from, int to);
+    }
+
+    /**
+     * Runs {@code task} over row ranges covering {@code [0, rows)}; a multi-threaded backend spreads them over its
+     * threads (the per-row sampling reductions run this way, their results never depend on the split).
+     */
+    default void rowRanges(int rows, int cols, RowRange task) {
+        task.run(0, rows);
+    }
+
     /** Releases native resources; idempotent. */
     @Override
     void close();

@@ -224,6 +224,11 @@ final class CpuBackend implements ComputeBackend {
         });
     }
 
+    @Override
+    public void rowRanges(int rows, int cols, RowRange task) {
+        forRows(rows, cols, 1, task::run);
+    }
+
     /** Runs {@code task} over row ranges: on the caller for small calls, else in chunks across the pool. */
     private void forRows(int rows, int cols, int align, WorkerPool.RangeTask task) {
         long total = (long) rows * cols;
