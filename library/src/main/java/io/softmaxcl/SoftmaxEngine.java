@@ -349,6 +349,147 @@ public final class SoftmaxEngine implements AutoCloseable {
         }
     }
 
+    // ---- any storage type (float32, float16, bfloat16) through RowData ----------------------------------------
+
+    /**
+     * Softmax of each row, input and output in any {@link DType} each (e.g. bf16 logits → float32 probabilities);
+     * float32 arithmetic, each output rounded once to its type (nearest even).
+     */
+    public void softmax(RowData in, RowData out, int rows, int cols) {
+        staged(RowOp.SOFTMAX, in, out, rows, cols, 1f, null, 0);
+    }
+
+    /** Softmax of {@code x / temperature}, input and output in any {@link DType}. */
+    public void softmax(RowData in, RowData out, int rows, int cols, float temperature) {
+        staged(RowOp.SOFTMAX, in, out, rows, cols, inverse(temperature), null, 0);
+    }
+
+    /** Log-softmax of each row, input and output in any {@link DType}. */
+    public void logSoftmax(RowData in, RowData out, int rows, int cols) {
+        staged(RowOp.LOG_SOFTMAX, in, out, rows, cols, 1f, null, 0);
+    }
+
+    /** Log-softmax of {@code x / temperature}, input and output in any {@link DType}. */
+    public void logSoftmax(RowData in, RowData out, int rows, int cols, float temperature) {
+        staged(RowOp.LOG_SOFTMAX, in, out, rows, cols, inverse(temperature), null, 0);
+    }
+
+    /** {@link #maskedSoftmax(float[], int, byte[], int, float[], int, int, int)} in any {@link DType}. */
+    public void maskedSoftmax(RowData in, byte[] mask, int maskOffset, RowData out, int rows, int cols) {
+        staged(RowOp.MASKED_SOFTMAX, in, out, rows, cols, 1f, mask, maskOffset);
+    }
+
+    /** {@link #softmaxBackward} with {@code y}, {@code dy} and {@code dx} each in any {@link DType}. */
+    public void softmaxBackward(RowData y, RowData dy, RowData dx, int rows, int cols) {
+        stagedBackward(RowOp.SOFTMAX, y, dy, dx, rows, cols);
+    }
+
+    /** {@link #logSoftmaxBackward} with {@code y}, {@code dy} and {@code dx} each in any {@link DType}. */
+    public void logSoftmaxBackward(RowData y, RowData dy, RowData dx, int rows, int cols) {
+        stagedBackward(RowOp.LOG_SOFTMAX, y, dy, dx, rows, cols);
+    }
+
+    /**
+     * {@link #crossEntropy(float[], int, int, int, int[], int, CrossEntropy, float[])} on logits of any
+     * {@link DType}; the loss is float32, and the gradient (when asked for) is written over the logits in their
+     * type.
+     */
+    public float crossEntropy(RowData logits, int rows, int cols, int[] targets, int targetOffset,
+                              CrossEntropy options, float[] rowLoss) {
+        requireNonNull(logits, "logits");
+        requireNonNull(targets, "targets");
+        requireNonNull(options, "options");
+        checkShape(rows, cols);
+        checkRows("logits", logits, rows, cols);
+        if (rowLoss != null && rowLoss.length < rows) {
+            throw new IllegalArgumentException(
+                    "rowLoss: length " + rowLoss.length + " is shorter than rows = " + rows);
+        }
+        if (rowLoss != null && rowLoss == logits.storage && logits.offset < rows) {
+            throw new IllegalArgumentException("rowLoss and logits are the same array and overlap (rowLoss[0, "
+                    + rows + ") and logits[" + logits.offset + ", " + (logits.offset + (long) rows * cols) + "))");
+        }
+        float gradScaleProbe = options.gradientScale(1);
+        if (!Float.isNaN(gradScaleProbe) && logits.readOnly()) {
+            throw new IllegalArgumentException("logits: buffer is read-only and the gradient is written over it");
+        }
+        int valid = checkTargets(targets, targetOffset, rows, cols, options.ignoreIndex());
+        float[] losses = rowLoss != null ? rowLoss : new float[rows];
+        float gradScale = options.gradientScale(valid);
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+            RowStaging.crossEntropy(backend, logits, rows, cols, targets, targetOffset, options.ignoreIndex(),
+                    options.labelSmoothing(), losses, gradScale);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+        return options.reduce(losses, rows, valid);
+    }
+
+    private void staged(RowOp op, RowData in, RowData out, int rows, int cols, float invTemperature, byte[] mask,
+                        int maskOffset) {
+        requireNonNull(in, "in");
+        requireNonNull(out, "out");
+        checkShape(rows, cols);
+        checkRows("in", in, rows, cols);
+        checkRows("out", out, rows, cols);
+        if (mask != null) {
+            checkRange("mask", mask.length, maskOffset, rows, cols);
+        }
+        checkWritable("out", out);
+        checkNoPartialOverlap("in", in, "out", out, rows * cols);
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+            RowStaging.forward(backend, op, in, out, rows, cols, invTemperature, mask, maskOffset);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    private void stagedBackward(RowOp op, RowData y, RowData dy, RowData dx, int rows, int cols) {
+        requireNonNull(y, "y");
+        requireNonNull(dy, "dy");
+        requireNonNull(dx, "dx");
+        checkShape(rows, cols);
+        checkRows("y", y, rows, cols);
+        checkRows("dy", dy, rows, cols);
+        checkRows("dx", dx, rows, cols);
+        checkWritable("dx", dx);
+        checkNoPartialOverlap("y", y, "dx", dx, rows * cols);
+        checkNoPartialOverlap("dy", dy, "dx", dx, rows * cols);
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+            RowStaging.backward(backend, op, y, dy, dx, rows, cols);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    private static void checkRows(String name, RowData data, int rows, int cols) {
+        long n = (long) rows * cols;
+        if (data.offset < 0 || n > data.capacity()) {
+            throw new IndexOutOfBoundsException(name + ": offset " + data.offset + " + rows × cols " + n
+                    + " does not fit in length " + ((long) data.offset + Math.max(0, data.capacity())));
+        }
+    }
+
+    private static void checkWritable(String name, RowData data) {
+        if (data.readOnly()) {
+            throw new IllegalArgumentException(name + ": buffer is read-only");
+        }
+    }
+
+    private static void checkNoPartialOverlap(String aName, RowData a, String bName, RowData b, int n) {
+        if (a.storage == b.storage && a.offset != b.offset && a.offset < b.offset + n && b.offset < a.offset + n) {
+            throw new IllegalArgumentException(aName + " and " + bName + " are the same storage and overlap at "
+                    + "different offsets (" + a.offset + " and " + b.offset + ", " + n + " values each); "
+                    + "use the same offset to compute in place");
+        }
+    }
+
     // ---- lifecycle -------------------------------------------------------------------------------------------
 
     /** Releases the engine's native resources. Idempotent; any later call throws {@link IllegalStateException}. */
