@@ -65,15 +65,18 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     private long budgetBytes;
     private volatile KernelPlan.Variant forced;
     private boolean closed;
+    /** The device class plans target ({@link ClDevice#plansAsCpu}), fixed at construction. */
+    private final boolean asCpu;
 
     OpenClBackend(ClDevice device) {
         this.device = device;
         OpenClDeviceInfo info = device.info();
+        this.asCpu = device.plansAsCpu();
         long maxWg = Math.max(1, info.maxWorkGroupSize());
         // CPU devices run a work-group as a loop; a small group keeps the group variants' barriers cheap there.
-        int wanted = Integer.getInteger(GROUP_SIZE_PROPERTY, device.isCpu() ? 64 : 256);
+        int wanted = Integer.getInteger(GROUP_SIZE_PROPERTY, asCpu ? 64 : 256);
         this.groupSize = (int) Math.min(Integer.highestOneBit(Math.max(1, wanted)), Long.highestOneBit(maxWg));
-        this.planDevice = new KernelPlan.Device(device.isCpu(), info.computeUnits(), groupSize);
+        this.planDevice = new KernelPlan.Device(asCpu, info.computeUnits(), groupSize);
         this.forced = KernelPlan.Variant.parse(System.getProperty(KernelPlan.VARIANT_PROPERTY));
         long global = info.globalMemBytes() > 0 ? info.globalMemBytes() / 2 : Long.MAX_VALUE;
         this.tuning = TuningCache.forDevice(info);
@@ -102,7 +105,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     private String buildOptions() {
         long local = device.info().localMemBytes();
         // Cache rows in local memory on GPUs when at least 16 KiB is left after the reduction arrays.
-        long cacheFloats = device.isCpu() ? 0 : Math.min(8192, (local - 2L * groupSize * 4 - 1024) / 4);
+        long cacheFloats = asCpu ? 0 : Math.min(8192, (local - 2L * groupSize * 4 - 1024) / 4);
         if (cacheFloats < 4096) {
             cacheFloats = 0;
         }
@@ -127,7 +130,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     }
 
     boolean isCpuDevice() {
-        return device.isCpu();
+        return asCpu;
     }
 
     int groupSize() {
@@ -352,7 +355,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     private boolean itemFamily() {
         KernelPlan.Variant v = forced;
         if (v == null) {
-            return device.isCpu();
+            return asCpu;
         }
         return v == KernelPlan.Variant.ROW_PER_ITEM || v == KernelPlan.Variant.ROW_SPLIT_ITEMS;
     }

@@ -1,0 +1,131 @@
+package io.softmaxcl.internal.opencl;
+
+import io.softmaxcl.Reference;
+import io.softmaxcl.internal.RowOp;
+
+import java.util.SplittableRandom;
+
+/**
+ * Runs in a child JVM on Oclgrind (see {@link OclgrindTest}): every op on small boundary shapes, checked against the
+ * float64 reference. Before each launch group it prints "@@run LABEL" so Oclgrind's per-kernel counts, which it
+ * prints on the same streams, can be attributed. Args: "suite" (every variant and op) or "traffic" (plans only).
+ */
+public final class OclgrindProbeMain {
+
+    private OclgrindProbeMain() {
+    }
+
+    public static void main(String[] args) {
+        boolean traffic = args.length > 0 && args[0].equals("traffic");
+        OpenClBackend b = (OpenClBackend) OpenClBackends.open(new io.softmaxcl.internal.EngineConfig(null, 0));
+        try {
+            if (b.isCpuDevice()) {
+                throw new AssertionError("expected the GPU class on Oclgrind, got a CPU plan: " + b.device());
+            }
+            if (traffic) {
+                traffic(b);
+            } else {
+                suite(b);
+            }
+        } finally {
+            b.close();
+        }
+        System.out.println("@@done");
+        System.out.flush();
+    }
+
+    private static void mark(String label) {
+        System.out.println("@@run " + label);
+        System.out.flush();
+    }
+
+    /** The planner's own plans on the shapes: softmax, log-softmax, masked, loss, loss + gradient. */
+    private static void traffic(OpenClBackend b) {
+        int[][] shapes = {{256, 10}, {64, 1000}, {4, 3000}, {2, 20000}, {2, 32000}};
+        for (int[] s : shapes) {
+            int rows = s[0];
+            int cols = s[1];
+            String plan = String.valueOf(b.plan(rows, cols).variant());
+            forward(b, RowOp.SOFTMAX, rows, cols, 1f, "softmax " + plan + " " + rows + "x" + cols);
+            forward(b, RowOp.LOG_SOFTMAX, rows, cols, 1f, "log_softmax " + plan + " " + rows + "x" + cols);
+            forward(b, RowOp.MASKED_SOFTMAX, rows, cols, 1f, "masked " + plan + " " + rows + "x" + cols);
+            crossEntropy(b, rows, cols, false, "ce_loss " + plan + " " + rows + "x" + cols);
+            crossEntropy(b, rows, cols, true, "ce_grad " + plan + " " + rows + "x" + cols);
+        }
+    }
+
+    /** Boundary shapes of every forced variant and every op, plus chunked batches when maxBytes is set. */
+    private static void suite(OpenClBackend b) {
+        int wg = b.groupSize();
+        int[][] shapes = {{1, 1}, {3, 7}, {2, wg - 1}, {2, wg + 1}, {KernelPlan.FIXED_COLS_MIN_ROWS + 3, 5},
+                {1, 3 * wg + 5}};
+        for (KernelPlan.Variant v : KernelPlan.Variant.values()) {
+            b.forceVariant(v);
+            for (int[] s : shapes) {
+                int rows = s[0];
+                int cols = s[1];
+                String at = " " + v + " " + rows + "x" + cols;
+                forward(b, RowOp.SOFTMAX, rows, cols, 1f, "softmax" + at);
+                forward(b, RowOp.LOG_SOFTMAX, rows, cols, 1f, "log_softmax" + at);
+                forward(b, RowOp.SOFTMAX, rows, cols, 1 / 3f, "temperature" + at);
+                forward(b, RowOp.MASKED_SOFTMAX, rows, cols, 1f, "masked" + at);
+                backward(b, RowOp.SOFTMAX, rows, cols, "softmax_backward" + at);
+                backward(b, RowOp.LOG_SOFTMAX, rows, cols, "log_softmax_backward" + at);
+                crossEntropy(b, rows, cols, false, "ce_loss" + at);
+                crossEntropy(b, rows, cols, true, "ce_grad" + at);
+            }
+        }
+        b.forceVariant(null);
+    }
+
+    private static void forward(OpenClBackend b, RowOp op, int rows, int cols, float invT, String label) {
+        mark(label);
+        float[] x = OpenClTestData.batch(rows, cols, rows * 31L + cols, op != RowOp.MASKED_SOFTMAX);
+        float[] y = new float[x.length];
+        byte[] mask = op == RowOp.MASKED_SOFTMAX ? OpenClTestData.mask(rows, cols, cols + 7L) : null;
+        b.forward(op, x, 0, y, 0, rows, cols, invT, mask, 0);
+        double[] want = switch (op) {
+            case SOFTMAX -> Reference.softmax(x, 0, rows, cols, invT);
+            case LOG_SOFTMAX -> Reference.logSoftmax(x, 0, rows, cols, invT);
+            default -> Reference.maskedSoftmax(x, mask, rows, cols);
+        };
+        OpenClTestData.assertClose(want, y, cols, 2e-5, 1e-6, label);
+    }
+
+    private static void backward(OpenClBackend b, RowOp op, int rows, int cols, String label) {
+        mark(label);
+        float[] x = OpenClTestData.batch(rows, cols, cols, false);
+        double[] yd = op == RowOp.SOFTMAX ? Reference.softmax(x, 0, rows, cols, 1) : Reference.logSoftmax(x, 0, rows,
+                cols, 1);
+        float[] y = new float[yd.length];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = (float) yd[i];
+        }
+        float[] dy = OpenClTestData.batch(rows, cols, cols + 1L, false);
+        float[] dx = new float[y.length];
+        b.backward(op, y, 0, dy, 0, dx, 0, rows, cols);
+        double[] want = op == RowOp.SOFTMAX ? Reference.softmaxBackward(y, dy, rows, cols)
+                : Reference.logSoftmaxBackward(y, dy, rows, cols);
+        OpenClTestData.assertClose(want, dx, cols, 1e-4, 1e-5, label);
+    }
+
+    private static void crossEntropy(OpenClBackend b, int rows, int cols, boolean grad, String label) {
+        mark(label);
+        float[] logits = OpenClTestData.batch(rows, cols, cols + 3L, false);
+        SplittableRandom rnd = new SplittableRandom(rows + cols);
+        int[] targets = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            targets[r] = r % 5 == 4 ? -100 : rnd.nextInt(cols);
+        }
+        float[] loss = new float[rows];
+        float[] copy = logits.clone();
+        float scale = grad ? 1f / rows : Float.NaN;
+        b.crossEntropy(copy, 0, rows, cols, targets, 0, -100, 0.1f, loss, scale);
+        OpenClTestData.assertClose(Reference.crossEntropyRows(logits, targets, rows, cols, -100, 0.1), loss, 1, 1e-5,
+                1e-5, label);
+        if (grad) {
+            OpenClTestData.assertClose(Reference.crossEntropyGrad(logits, targets, rows, cols, -100, 0.1, scale),
+                    copy, cols, 1e-4, 1e-7, label + " grad");
+        }
+    }
+}
