@@ -427,10 +427,12 @@ public final class SoftmaxEngine implements AutoCloseable {
     /**
      * Copies {@code rows × cols} values to where this engine computes (device memory on OpenCL) and returns a
      * handle for chaining operations on them without host round trips. Close the handle to free the memory; an
-     * engine's close frees its batches too.
+     * engine's close frees its batches too. Under {@link Backend#AUTO} a batch the device cannot hold is kept on
+     * the host, and a device failure moves the batch to the CPU (it keeps a host copy of the values last written
+     * for that), so every step completes.
      *
-     * @throws BackendUnavailableException when the device cannot hold the batch (use the array methods, which
-     *                                     process large batches in chunks)
+     * @throws BackendUnavailableException on an explicit OPENCL engine, when the device cannot hold the batch (use
+     *                                     the array methods, which process large batches in chunks)
      */
     public DeviceBatch upload(float[] data, int offset, int rows, int cols) {
         requireNonNull(data, "data");
