@@ -97,7 +97,9 @@ public final class SoftmaxEngine implements AutoCloseable {
 
     /**
      * Softmax over buffers, from each buffer's position; positions are not changed. Heap buffers are used in
-     * place; direct buffers are staged through the Java heap on CPU backends. Overlap of heap buffers is checked
+     * place. Direct buffers (on every backend) are copied into one heap array of {@code rows × cols} floats,
+     * computed there and copied to {@code out} only once the whole result is known, so a failure leaves
+     * {@code out} untouched; the call needs that much heap. Overlap of heap buffers is checked
      * like that of arrays; two direct buffers cannot be checked (Java does not expose their addresses), so they
      * must either not share memory or be the same memory at the same position (in place).
      */
@@ -276,24 +278,12 @@ public final class SoftmaxEngine implements AutoCloseable {
                     out.arrayOffset() + out.position(), rows, cols, invTemperature, null, 0);
             return;
         }
-        // Direct buffers: stage whole rows through the heap in bounded chunks, then write them out. The read
-        // lock is held over all chunks so that a concurrent close() cannot leave the output partly written.
-        int chunkRows = Math.max(1, Math.min(rows, (1 << 20) / cols));
-        float[] stage = new float[chunkRows * cols];
-        FloatBuffer src = in.duplicate();
-        FloatBuffer dst = out.duplicate();
-        lifecycle.readLock().lock();
-        try {
-            ensureOpen();
-            for (int r = 0; r < rows; r += chunkRows) {
-                int k = Math.min(chunkRows, rows - r);
-                src.get(stage, 0, k * cols);
-                forward(op, stage, 0, stage, 0, k, cols, invTemperature, null, 0);
-                dst.put(stage, 0, k * cols);
-            }
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+        // Direct buffers: the whole batch goes through one heap array and reaches out only once all of it is
+        // computed, so that a failure part-way (explicit OPENCL) leaves out untouched.
+        float[] stage = new float[n];
+        in.duplicate().get(stage);
+        forward(op, stage, 0, stage, 0, rows, cols, invTemperature, null, 0);
+        out.duplicate().put(stage);
     }
 
     private void backward(RowOp op, float[] y, int yOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
