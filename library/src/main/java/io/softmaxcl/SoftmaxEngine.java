@@ -327,9 +327,7 @@ public final class SoftmaxEngine implements AutoCloseable {
     }
 
     private static void requireNonNull(Object value, String name) {
-        if (value == null) {
-            throw new IllegalArgumentException(name + " must not be null");
-        }
+        java.util.Objects.requireNonNull(value, () -> name + " must not be null");
     }
 
     private static void checkShape(int rows, int cols) {
@@ -364,16 +362,30 @@ public final class SoftmaxEngine implements AutoCloseable {
 
     /** Configures and opens a {@link SoftmaxEngine}. */
     public static final class Builder {
-        private Backend backend;
+        private Backend backend;   // null: the property, read at build()
         private String device;
-        private int threads;
+        private Integer threads;   // null: the property, read at build()
 
         private Builder() {
-            String b = System.getProperty(EngineConfig.BACKEND_PROPERTY);
-            backend = b == null ? Backend.AUTO : Backend.parse(b);
             device = System.getProperty(EngineConfig.DEVICE_PROPERTY);
+        }
+
+        private static int threadsProperty() {
             String t = System.getProperty(EngineConfig.THREADS_PROPERTY);
-            threads = t == null ? 0 : Integer.parseInt(t.trim());
+            if (t == null) {
+                return 0;
+            }
+            int n;
+            try {
+                n = Integer.parseInt(t.trim());
+            } catch (NumberFormatException e) {
+                n = -1;
+            }
+            if (n < 0) {
+                throw new IllegalArgumentException(EngineConfig.THREADS_PROPERTY + " must be an integer >= 0 (got '"
+                        + t + "'); 0 means all processors");
+            }
+            return n;
         }
 
         /** The backend to use (default: the {@code softmaxcl.backend} property, else {@link Backend#AUTO}). */
@@ -406,9 +418,14 @@ public final class SoftmaxEngine implements AutoCloseable {
          * Opens the engine.
          *
          * @throws BackendUnavailableException when the backend was named explicitly and cannot run here
+         * @throws IllegalArgumentException    when {@code threads(...)} was not called and the
+         *                                     {@code softmaxcl.threads} property is not an integer >= 0
          */
         public SoftmaxEngine build() {
-            return new SoftmaxEngine(Backends.open(backend, new EngineConfig(device, threads)));
+            int t = threads != null ? threads : threadsProperty();
+            String b = System.getProperty(EngineConfig.BACKEND_PROPERTY);
+            Backend kind = backend != null ? backend : b == null ? Backend.AUTO : Backend.parse(b);
+            return new SoftmaxEngine(Backends.open(kind, new EngineConfig(device, t)));
         }
     }
 
