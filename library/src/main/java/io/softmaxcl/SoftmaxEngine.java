@@ -463,14 +463,25 @@ public final class SoftmaxEngine implements AutoCloseable {
     }
 
     /**
-     * {@link #softmax(float[], int, float[], int, int, int)} on a background thread. Arguments are validated
-     * now (an invalid call throws here); the future completes with {@code out}, or exceptionally. Do not touch
-     * {@code in} or {@code out} until it completes.
+     * {@link #softmax(float[], int, float[], int, int, int)} on a background thread. "Async" means only that: the
+     * same blocking call runs on one of a few shared daemon threads (at most 4; further calls queue), so that the
+     * caller can do other work meanwhile; it does not overlap transfers with compute, and calls on one engine
+     * still compute one at a time on its device. Arguments are validated now (an invalid call throws here); the
+     * future completes with {@code out}, or exceptionally. Do not touch {@code in} or {@code out} until it
+     * completes.
      */
     public java.util.concurrent.CompletableFuture<float[]> softmaxAsync(float[] in, int inOffset, float[] out,
                                                                        int outOffset, int rows, int cols) {
+        return softmaxAsync(in, inOffset, out, outOffset, rows, cols, AsyncCalls.executor());
+    }
+
+    /** As {@link #softmaxAsync(float[], int, float[], int, int, int)}, run on {@code executor}. */
+    public java.util.concurrent.CompletableFuture<float[]> softmaxAsync(float[] in, int inOffset, float[] out,
+                                                                       int outOffset, int rows, int cols,
+                                                                       java.util.concurrent.Executor executor) {
         requireNonNull(in, "in");
         requireNonNull(out, "out");
+        requireNonNull(executor, "executor");
         checkShape(rows, cols);
         checkRange("in", in.length, inOffset, rows, cols);
         checkRange("out", out.length, outOffset, rows, cols);
@@ -479,7 +490,7 @@ public final class SoftmaxEngine implements AutoCloseable {
         return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             softmax(in, inOffset, out, outOffset, rows, cols);
             return out;
-        }, AsyncCalls.executor());
+        }, executor);
     }
 
     void checkOpenForBatch() {
