@@ -21,9 +21,7 @@ public record CrossEntropy(Reduction reduction, int ignoreIndex, float labelSmoo
     }
 
     public CrossEntropy {
-        if (reduction == null) {
-            throw new IllegalArgumentException("reduction must not be null");
-        }
+        java.util.Objects.requireNonNull(reduction, "reduction must not be null");
         if (!(labelSmoothing >= 0f && labelSmoothing <= 1f)) {
             throw new IllegalArgumentException("labelSmoothing must be in [0, 1] (got " + labelSmoothing + ")");
         }

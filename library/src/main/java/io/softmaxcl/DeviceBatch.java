@@ -82,9 +82,7 @@ public final class DeviceBatch implements AutoCloseable {
      * @return the loss reduced as {@code options} asks
      */
     public float crossEntropy(int[] targets, int targetOffset, CrossEntropy options, float[] rowLoss) {
-        if (options == null) {
-            throw new IllegalArgumentException("options must not be null");
-        }
+        java.util.Objects.requireNonNull(options, "options must not be null");
         int valid = SoftmaxEngine.checkTargets(targets, targetOffset, rows(), cols(), options.ignoreIndex());
         if (rowLoss != null && rowLoss.length < rows()) {
             throw new IllegalArgumentException("rowLoss: length " + rowLoss.length + " is shorter than rows = "
@@ -119,9 +117,7 @@ public final class DeviceBatch implements AutoCloseable {
     }
 
     private void checkArray(String name, float[] a, int offset) {
-        if (a == null) {
-            throw new IllegalArgumentException(name + " must not be null");
-        }
+        java.util.Objects.requireNonNull(a, () -> name + " must not be null");
         long n = (long) rows() * cols();
         if (offset < 0 || offset + n > a.length) {
             throw new IndexOutOfBoundsException(name + ": offset " + offset + " + rows × cols " + n

@@ -98,7 +98,9 @@ public final class SoftmaxEngine implements AutoCloseable {
 
     /**
      * Softmax over buffers, from each buffer's position; positions are not changed. Heap buffers are used in
-     * place; direct buffers are staged through the Java heap on CPU backends. Overlap of heap buffers is checked
+     * place. Direct buffers (on every backend) are copied into one heap array of {@code rows × cols} floats,
+     * computed there and copied to {@code out} only once the whole result is known, so a failure leaves
+     * {@code out} untouched; the call needs that much heap. Overlap of heap buffers is checked
      * like that of arrays; two direct buffers cannot be checked (Java does not expose their addresses), so they
      * must either not share memory or be the same memory at the same position (in place).
      */
@@ -556,24 +558,12 @@ public final class SoftmaxEngine implements AutoCloseable {
                     out.arrayOffset() + out.position(), rows, cols, invTemperature, null, 0);
             return;
         }
-        // Direct buffers: stage whole rows through the heap in bounded chunks, then write them out. The read
-        // lock is held over all chunks so that a concurrent close() cannot leave the output partly written.
-        int chunkRows = Math.max(1, Math.min(rows, (1 << 20) / cols));
-        float[] stage = new float[chunkRows * cols];
-        FloatBuffer src = in.duplicate();
-        FloatBuffer dst = out.duplicate();
-        lifecycle.readLock().lock();
-        try {
-            ensureOpen();
-            for (int r = 0; r < rows; r += chunkRows) {
-                int k = Math.min(chunkRows, rows - r);
-                src.get(stage, 0, k * cols);
-                forward(op, stage, 0, stage, 0, k, cols, invTemperature, null, 0);
-                dst.put(stage, 0, k * cols);
-            }
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+        // Direct buffers: the whole batch goes through one heap array and reaches out only once all of it is
+        // computed, so that a failure part-way (explicit OPENCL) leaves out untouched.
+        float[] stage = new float[n];
+        in.duplicate().get(stage);
+        forward(op, stage, 0, stage, 0, rows, cols, invTemperature, null, 0);
+        out.duplicate().put(stage);
     }
 
     private void backward(RowOp op, float[] y, int yOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
@@ -620,9 +610,7 @@ public final class SoftmaxEngine implements AutoCloseable {
     }
 
     private static void requireNonNull(Object value, String name) {
-        if (value == null) {
-            throw new IllegalArgumentException(name + " must not be null");
-        }
+        java.util.Objects.requireNonNull(value, () -> name + " must not be null");
     }
 
     // Zero rows or columns are an empty batch, as torch.softmax of a (0, C) or (R, 0) tensor: nothing to compute.
@@ -668,16 +656,30 @@ public final class SoftmaxEngine implements AutoCloseable {
 
     /** Configures and opens a {@link SoftmaxEngine}. */
     public static final class Builder {
-        private Backend backend;
+        private Backend backend;   // null: the property, read at build()
         private String device;
-        private int threads;
+        private Integer threads;   // null: the property, read at build()
 
         private Builder() {
-            String b = System.getProperty(EngineConfig.BACKEND_PROPERTY);
-            backend = b == null ? Backend.AUTO : Backend.parse(b);
             device = System.getProperty(EngineConfig.DEVICE_PROPERTY);
+        }
+
+        private static int threadsProperty() {
             String t = System.getProperty(EngineConfig.THREADS_PROPERTY);
-            threads = t == null ? 0 : Integer.parseInt(t.trim());
+            if (t == null) {
+                return 0;
+            }
+            int n;
+            try {
+                n = Integer.parseInt(t.trim());
+            } catch (NumberFormatException e) {
+                n = -1;
+            }
+            if (n < 0) {
+                throw new IllegalArgumentException(EngineConfig.THREADS_PROPERTY + " must be an integer >= 0 (got '"
+                        + t + "'); 0 means all processors");
+            }
+            return n;
         }
 
         /** The backend to use (default: the {@code softmaxcl.backend} property, else {@link Backend#AUTO}). */
@@ -710,9 +712,14 @@ public final class SoftmaxEngine implements AutoCloseable {
          * Opens the engine.
          *
          * @throws BackendUnavailableException when the backend was named explicitly and cannot run here
+         * @throws IllegalArgumentException    when {@code threads(...)} was not called and the
+         *                                     {@code softmaxcl.threads} property is not an integer >= 0
          */
         public SoftmaxEngine build() {
-            return new SoftmaxEngine(Backends.open(backend, new EngineConfig(device, threads)));
+            int t = threads != null ? threads : threadsProperty();
+            String b = System.getProperty(EngineConfig.BACKEND_PROPERTY);
+            Backend kind = backend != null ? backend : b == null ? Backend.AUTO : Backend.parse(b);
+            return new SoftmaxEngine(Backends.open(kind, new EngineConfig(device, t)));
         }
     }
 
@@ -721,10 +728,12 @@ public final class SoftmaxEngine implements AutoCloseable {
     /**
      * Copies {@code rows × cols} values to where this engine computes (device memory on OpenCL) and returns a
      * handle for chaining operations on them without host round trips. Close the handle to free the memory; an
-     * engine's close frees its batches too.
+     * engine's close frees its batches too. Under {@link Backend#AUTO} a batch the device cannot hold is kept on
+     * the host, and a device failure moves the batch to the CPU (it keeps a host copy of the values last written
+     * for that), so every step completes.
      *
-     * @throws BackendUnavailableException when the device cannot hold the batch (use the array methods, which
-     *                                     process large batches in chunks)
+     * @throws BackendUnavailableException on an explicit OPENCL engine, when the device cannot hold the batch (use
+     *                                     the array methods, which process large batches in chunks)
      */
     public DeviceBatch upload(float[] data, int offset, int rows, int cols) {
         requireNonNull(data, "data");
@@ -749,14 +758,25 @@ public final class SoftmaxEngine implements AutoCloseable {
     }
 
     /**
-     * {@link #softmax(float[], int, float[], int, int, int)} on a background thread. Arguments are validated
-     * now (an invalid call throws here); the future completes with {@code out}, or exceptionally. Do not touch
-     * {@code in} or {@code out} until it completes.
+     * {@link #softmax(float[], int, float[], int, int, int)} on a background thread. "Async" means only that: the
+     * same blocking call runs on one of a few shared daemon threads (at most 4; further calls queue), so that the
+     * caller can do other work meanwhile; it does not overlap transfers with compute, and calls on one engine
+     * still compute one at a time on its device. Arguments are validated now (an invalid call throws here); the
+     * future completes with {@code out}, or exceptionally. Do not touch {@code in} or {@code out} until it
+     * completes.
      */
     public java.util.concurrent.CompletableFuture<float[]> softmaxAsync(float[] in, int inOffset, float[] out,
                                                                        int outOffset, int rows, int cols) {
+        return softmaxAsync(in, inOffset, out, outOffset, rows, cols, AsyncCalls.executor());
+    }
+
+    /** As {@link #softmaxAsync(float[], int, float[], int, int, int)}, run on {@code executor}. */
+    public java.util.concurrent.CompletableFuture<float[]> softmaxAsync(float[] in, int inOffset, float[] out,
+                                                                       int outOffset, int rows, int cols,
+                                                                       java.util.concurrent.Executor executor) {
         requireNonNull(in, "in");
         requireNonNull(out, "out");
+        requireNonNull(executor, "executor");
         checkShape(rows, cols);
         checkRange("in", in.length, inOffset, rows, cols);
         checkRange("out", out.length, outOffset, rows, cols);
@@ -765,7 +785,7 @@ public final class SoftmaxEngine implements AutoCloseable {
         return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             softmax(in, inOffset, out, outOffset, rows, cols);
             return out;
-        }, AsyncCalls.executor());
+        }, executor);
     }
 
     void checkOpenForBatch() {

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Chained operations on a resident batch give the same values as the float64 reference, on every backend. */
 class DeviceBatchTest {
@@ -124,6 +125,32 @@ class DeviceBatchTest {
             assertSame(out, result);
             Close.assertClose(Reference.softmax(x, 4, 300), out, 300, 2e-5, 1e-37, backend + " async");
             assertThrows(IllegalArgumentException.class, () -> e.softmaxAsync(x, 0, out, 0, -1, 300));
+        }
+    }
+
+    @Test
+    void asyncCallsRunOnABoundedPoolOrOnTheCallersExecutor() throws Exception {
+        float[] x = batch(4, 300, 10);
+        try (SoftmaxEngine e = TestBackends.open(Backend.CPU)) {
+            java.util.List<java.util.concurrent.CompletableFuture<float[]>> calls = new java.util.ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                calls.add(e.softmaxAsync(x, 0, new float[x.length], 0, 4, 300));
+            }
+            for (var c : calls) {
+                Close.assertClose(Reference.softmax(x, 4, 300), c.get(60, TimeUnit.SECONDS), 300, 2e-5, 1e-7,
+                        "async");
+            }
+            // 32 calls at once must not grow the shared pool past its bound.
+            var pool = (java.util.concurrent.ThreadPoolExecutor) AsyncCalls.executor();
+            assertTrue(pool.getLargestPoolSize() <= 4, "threads used: " + pool.getLargestPoolSize());
+            java.util.concurrent.atomic.AtomicInteger ran = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.Executor mine = r -> {
+                ran.incrementAndGet();
+                new Thread(r).start();
+            };
+            float[] out = e.softmaxAsync(x, 0, new float[x.length], 0, 4, 300, mine).get(60, TimeUnit.SECONDS);
+            Close.assertClose(Reference.softmax(x, 4, 300), out, 300, 2e-5, 1e-7, "on the caller's executor");
+            assertEquals(1, ran.get(), "ran on the caller's executor");
         }
     }
 }

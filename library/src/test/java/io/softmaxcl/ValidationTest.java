@@ -69,13 +69,13 @@ class ValidationTest {
         try (SoftmaxEngine engine = TestBackends.open(backend)) {
             for (Op op : OPS) {
                 float[] out = sentinel(6);
-                expectRejected(IllegalArgumentException.class, () -> op.call.run(engine, null, 0, out, 0, 2, 3),
+                expectRejected(NullPointerException.class, () -> op.call.run(engine, null, 0, out, 0, 2, 3),
                         op + " in=null", "in", "null");
                 assertUnchanged(sentinel(6), out, op + ": out after in=null");
 
                 float[] in = random(6, 1);
                 float[] before = in.clone();
-                expectRejected(IllegalArgumentException.class, () -> op.call.run(engine, in, 0, null, 0, 2, 3),
+                expectRejected(NullPointerException.class, () -> op.call.run(engine, in, 0, null, 0, 2, 3),
                         op + " out=null", "out", "null");
                 assertUnchanged(before, in, op + ": in after out=null");
             }
@@ -281,9 +281,9 @@ class ValidationTest {
                 FloatBuffer out = direct(10);
                 fill(out, SENTINEL);
 
-                expectRejected(IllegalArgumentException.class, () -> call.run(null, out, 2, 3), op + " in=null",
+                expectRejected(NullPointerException.class, () -> call.run(null, out, 2, 3), op + " in=null",
                         "in", "null");
-                expectRejected(IllegalArgumentException.class, () -> call.run(in, null, 2, 3), op + " out=null",
+                expectRejected(NullPointerException.class, () -> call.run(in, null, 2, 3), op + " out=null",
                         "out", "null");
                 expectRejected(IllegalArgumentException.class, () -> call.run(in, out, -1, 3), op + " rows=-1",
                         "rows", "-1");
@@ -366,11 +366,11 @@ class ValidationTest {
                 float[] dyBefore = dy.clone();
                 float[] dx = sentinel(6);
 
-                expectRejected(IllegalArgumentException.class, () -> call.run(null, 0, dy, 0, dx, 0, 2, 3),
+                expectRejected(NullPointerException.class, () -> call.run(null, 0, dy, 0, dx, 0, 2, 3),
                         op + " y=null", "y", "null");
-                expectRejected(IllegalArgumentException.class, () -> call.run(y, 0, null, 0, dx, 0, 2, 3),
+                expectRejected(NullPointerException.class, () -> call.run(y, 0, null, 0, dx, 0, 2, 3),
                         op + " dy=null", "dy", "null");
-                expectRejected(IllegalArgumentException.class, () -> call.run(y, 0, dy, 0, null, 0, 2, 3),
+                expectRejected(NullPointerException.class, () -> call.run(y, 0, dy, 0, null, 0, 2, 3),
                         op + " dx=null", "dx", "null");
                 expectRejected(IllegalArgumentException.class, () -> call.run(y, 0, dy, 0, dx, 0, -1, 3),
                         op + " rows=-1", "rows", "-1");
@@ -442,13 +442,13 @@ class ValidationTest {
                 int[] targets = {0, 4, 2};
                 float[] rowLoss = sentinel(rows);
 
-                expectRejected(IllegalArgumentException.class,
+                expectRejected(NullPointerException.class,
                         () -> engine.crossEntropy(null, 0, rows, cols, targets, 0, options, rowLoss),
                         op + " logits=null", "logits", "null");
-                expectRejected(IllegalArgumentException.class,
+                expectRejected(NullPointerException.class,
                         () -> engine.crossEntropy(logits, 0, rows, cols, null, 0, options, rowLoss),
                         op + " targets=null", "targets", "null");
-                expectRejected(IllegalArgumentException.class,
+                expectRejected(NullPointerException.class,
                         () -> engine.crossEntropy(logits, 0, rows, cols, targets, 0, null, rowLoss),
                         op + " options=null", "options", "null");
                 expectRejected(IllegalArgumentException.class,
@@ -539,7 +539,7 @@ class ValidationTest {
             expectRejected(IllegalArgumentException.class, () -> CrossEntropy.defaults().withLabelSmoothing(eps),
                     "labelSmoothing " + eps, "labelSmoothing", String.valueOf(eps));
         }
-        expectRejected(IllegalArgumentException.class, () -> CrossEntropy.defaults().withReduction(null),
+        expectRejected(NullPointerException.class, () -> CrossEntropy.defaults().withReduction(null),
                 "reduction null", "reduction", "null");
         try (SoftmaxEngine engine = TestBackends.open(backend)) {
             float[] logits = {1, 2, 3};
@@ -557,9 +557,9 @@ class ValidationTest {
     @MethodSource("backends")
     void invalidSingleRowsAreRejected(Backend backend) {
         try (SoftmaxEngine engine = TestBackends.open(backend)) {
-            expectRejected(IllegalArgumentException.class, () -> engine.softmax((float[]) null), "softmax(null)",
+            expectRejected(NullPointerException.class, () -> engine.softmax((float[]) null), "softmax(null)",
                     "row", "null");
-            expectRejected(IllegalArgumentException.class, () -> engine.logSoftmax((float[]) null),
+            expectRejected(NullPointerException.class, () -> engine.logSoftmax((float[]) null),
                     "logSoftmax(null)", "row", "null");
             // An empty row is an empty result, as torch.softmax of a (0,) tensor.
             org.junit.jupiter.api.Assertions.assertEquals(0, engine.softmax(new float[0]).length, "softmax([])");
@@ -570,6 +570,35 @@ class ValidationTest {
             assertArrayEquals(new float[] {1, 2, 3}, row, "input row unchanged");
             Close.assertClose(Reference.softmax(row, 1, 3), result, 3, RTOL, ATOL, "one row");
         }
+    }
+
+    // ---- builder ---------------------------------------------------------------------------------------------
+
+    @org.junit.jupiter.api.Test
+    void theThreadsPropertyIsReadOnlyWhenNeededAndCheckedClearly() {
+        String saved = System.getProperty("softmaxcl.threads");
+        try {
+            System.setProperty("softmaxcl.threads", "lots");
+            // threads(...) overrides the property: a malformed value must not matter then.
+            try (SoftmaxEngine engine = SoftmaxEngine.builder().backend(Backend.SCALAR).threads(2).build()) {
+                assertEquals(Backend.SCALAR, engine.backend());
+            }
+            expectRejected(IllegalArgumentException.class,
+                    () -> SoftmaxEngine.builder().backend(Backend.SCALAR).build(), "softmaxcl.threads=lots",
+                    "softmaxcl.threads", "lots");
+            System.setProperty("softmaxcl.threads", "-3");
+            expectRejected(IllegalArgumentException.class,
+                    () -> SoftmaxEngine.builder().backend(Backend.SCALAR).build(), "softmaxcl.threads=-3",
+                    "softmaxcl.threads", "-3");
+        } finally {
+            if (saved == null) {
+                System.clearProperty("softmaxcl.threads");
+            } else {
+                System.setProperty("softmaxcl.threads", saved);
+            }
+        }
+        expectRejected(NullPointerException.class, () -> SoftmaxEngine.builder().backend(null), "backend(null)",
+                "backend", "null");
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------

@@ -255,6 +255,8 @@ final class RunCommand implements Callable<Integer> {
             writeOutputs(out, shape, data, null, null, null, x.type());
         }
         if (verbose) {
+            SignalChainingRelaunch.relaunchedBecause()
+                    .ifPresent(why -> spec.commandLine().getErr().println("softmax-cl: " + why));
             spec.commandLine().getErr().printf(Locale.ROOT,
                     "softmax-cl: %s of %s %s on %s: read %.1f ms, open %.1f ms, compute %.1f ms, write %.1f ms%n",
                     op, Npy.shapeString(shape), x.type().descr, ranOn, (t1 - t0) / 1e6, (t2 - t1) / 1e6,

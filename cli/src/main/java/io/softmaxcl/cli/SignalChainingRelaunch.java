@@ -28,8 +28,21 @@ final class SignalChainingRelaunch {
         if (System.getenv(MARKER) != null || SignalChaining.active() || SignalChaining.library().isEmpty()) {
             return false;
         }
-        List<String> drivers = SignalChaining.registeredDrivers();
-        return !drivers.isEmpty() && loadsOpenCl(args, SignalChaining.onlyInProcessCompilerDrivers());
+        return reason(SignalChaining.registeredDrivers()).isPresent()
+                && loadsOpenCl(args, SignalChaining.onlyInProcessCompilerDrivers());
+    }
+
+    /** Why a JVM that loads these drivers needs libjsig: the LLVM-based ones among them; empty when none is. */
+    static Optional<String> reason(List<String> drivers) {
+        List<String> llvm = SignalChaining.llvmBasedDrivers(drivers);
+        return llvm.isEmpty() ? Optional.empty() : Optional.of("the OpenCL driver " + String.join(", ", llvm)
+                + " runs LLVM in-process, which needs JVM signal chaining (libjsig)");
+    }
+
+    /** In a relaunched JVM: why it was relaunched (for {@code -v}); empty in a JVM that was not. */
+    static Optional<String> relaunchedBecause() {
+        String why = System.getenv(MARKER);
+        return why == null ? Optional.empty() : Optional.of("relaunched with LD_PRELOAD=libjsig.so: " + why);
     }
 
     /**
@@ -77,14 +90,18 @@ final class SignalChainingRelaunch {
         command.add(System.getProperty("java.class.path"));
         command.add(Main.class.getName());
         command.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
+        ProcessBuilder pb = new ProcessBuilder(command).inheritIO().redirectError(ProcessBuilder.Redirect.PIPE);
         String preload = pb.environment().get("LD_PRELOAD");
         pb.environment().put("LD_PRELOAD", preload == null || preload.isBlank()
                 ? jsig.get().toString() : jsig.get() + ":" + preload);
-        pb.environment().put(MARKER, "1");
+        pb.environment().put(MARKER, reason(SignalChaining.registeredDrivers()).orElse("requested"));
         try {
             Process p = pb.start();
-            return Optional.of(p.waitFor());
+            Thread err = new Thread(() -> copyWithoutRepeatedWarning(p.getErrorStream()), "softmax-cl-stderr");
+            err.start();
+            int code = p.waitFor();
+            err.join();
+            return Optional.of(code);
         } catch (IOException e) {
             return Optional.empty();
         } catch (InterruptedException e) {
@@ -92,4 +109,29 @@ final class SignalChainingRelaunch {
             return Optional.of(130);
         }
     }
+
+    /** Copies the child's stderr, minus the incubator-module warning this JVM has printed already. */
+    static void copyWithoutRepeatedWarning(java.io.InputStream childErr) {
+        try (childErr) {
+            java.io.ByteArrayOutputStream first = new java.io.ByteArrayOutputStream();
+            int b;
+            while ((b = childErr.read()) >= 0) {
+                first.write(b);
+                if (b == '\n') {
+                    break;
+                }
+            }
+            String line = first.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
+            if (!line.startsWith(INCUBATOR_WARNING)) {
+                System.err.write(first.toByteArray());
+            }
+            System.err.flush();
+            childErr.transferTo(System.err);
+            System.err.flush();
+        } catch (IOException e) {
+            // the child's stderr closed under us: nothing more to show
+        }
+    }
+
+    static final String INCUBATOR_WARNING = "WARNING: Using incubator modules";
 }

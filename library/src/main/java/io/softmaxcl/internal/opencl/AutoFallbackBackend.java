@@ -22,12 +22,13 @@ final class AutoFallbackBackend implements ComputeBackend {
         this.threads = threads;
     }
 
-    boolean deviceAlive() {
-        return cpu == null;
-    }
-
     OpenClBackend deviceForTests() {
         return device;
+    }
+
+    /** A resident batch that lives on the device and moves to the host if the device fails (see AutoResidentBatch). */
+    ResidentBatch resident(int rows, int cols) {
+        return new AutoResidentBatch(this, device, rows, cols);
     }
 
     @Override
@@ -52,6 +53,8 @@ final class AutoFallbackBackend implements ComputeBackend {
             } catch (BackendUnavailableException e) {
                 from = done[0];
                 switchToCpu(e);
+            } catch (IllegalStateException e) {
+                from = afterConcurrentFallback(e, done);
             }
         }
         long skip = (long) from * cols;
@@ -71,6 +74,8 @@ final class AutoFallbackBackend implements ComputeBackend {
             } catch (BackendUnavailableException e) {
                 from = done[0];
                 switchToCpu(e);
+            } catch (IllegalStateException e) {
+                from = afterConcurrentFallback(e, done);
             }
         }
         int skip = from * cols;
@@ -90,6 +95,8 @@ final class AutoFallbackBackend implements ComputeBackend {
             } catch (BackendUnavailableException e) {
                 from = done[0];
                 switchToCpu(e);
+            } catch (IllegalStateException e) {
+                from = afterConcurrentFallback(e, done);
             }
         }
         if (from == 0) {
@@ -103,13 +110,31 @@ final class AutoFallbackBackend implements ComputeBackend {
         System.arraycopy(rest, 0, rowLoss, from, rest.length);
     }
 
-    private synchronized void switchToCpu(BackendUnavailableException e) {
+    /**
+     * Another thread's device failure closed the device while this call waited for it: the call continues on the
+     * CPU from the first row not yet complete. Any other {@link IllegalStateException} is a real one.
+     */
+    private int afterConcurrentFallback(IllegalStateException e, int[] done) {
+        if (cpu == null) {
+            throw e;
+        }
+        return done[0];
+    }
+
+    /** The CPU backend that replaces the device after a failure; switches now if it has not happened yet. */
+    synchronized ComputeBackend switchToCpu(BackendUnavailableException e) {
         if (cpu == null) {
             OpenClBackends.logOnce("auto backend: OpenCL failed on " + device.device() + " (" + e.getMessage()
                     + "); continuing on the CPU backend");
             cpu = CpuBackends.create(threads);
             device.close();
         }
+        return cpu;
+    }
+
+    /** The CPU backend after a fallback, else null. */
+    ComputeBackend cpuAfterFallback() {
+        return cpu;
     }
 
     @Override

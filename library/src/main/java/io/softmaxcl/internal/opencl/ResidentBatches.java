@@ -12,8 +12,8 @@ public final class ResidentBatches {
         if (backend instanceof OpenClBackend ocl) {
             return ocl.resident(rows, cols);
         }
-        if (backend instanceof AutoFallbackBackend auto && auto.deviceAlive()) {
-            return auto.deviceForTests().resident(rows, cols);
+        if (backend instanceof AutoFallbackBackend auto) {
+            return auto.resident(rows, cols);
         }
         return new HostResidentBatch(backend, rows, cols);
     }

@@ -76,6 +76,19 @@ public final class SignalChaining {
         return !drivers.isEmpty() && drivers.stream().allMatch(SignalChaining::runsLlvmInProcess);
     }
 
+    /**
+     * The registered drivers that compile with LLVM in the process and so need libjsig: PoCL, Oclgrind, Intel's
+     * CPU runtime, Mesa (Clover, Rusticl). Vendor GPU drivers such as NVIDIA's are not among them.
+     */
+    public static List<String> llvmBasedDrivers(List<String> drivers) {
+        return drivers.stream().filter(d -> {
+            String lib = Path.of(d).getFileName() == null ? d : Path.of(d).getFileName().toString();
+            String l = lib.toLowerCase(Locale.ROOT);
+            return l.contains("pocl") || l.contains("oclgrind") || l.contains("intelocl")
+                    || l.contains("mesaopencl") || l.contains("rusticl");
+        }).toList();
+    }
+
     static boolean runsLlvmInProcess(String driver) {
         return driver.toLowerCase(Locale.ROOT).contains("pocl");
     }
