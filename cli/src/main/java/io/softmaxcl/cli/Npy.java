@@ -217,6 +217,12 @@ final class Npy {
         return j.toString();
     }
 
+    /** Header text as an error message may show it: one line, control characters replaced by '?'. */
+    static String shown(String text) {
+        String t = text.length() > 120 ? text.substring(0, 120) + "..." : text;
+        return t.replaceAll("[\\p{Cc}\\p{Zl}\\p{Zp}]", "?");
+    }
+
     private static int pad(int length) {
         return (length + ALIGN - 1) / ALIGN * ALIGN;
     }
@@ -261,6 +267,11 @@ final class Npy {
         if (headerLen > MAX_HEADER) {
             throw new UserInputException(file + ": corrupt .npy header (header length " + headerLen + ")");
         }
+        if (headerLen > size - ch.position()) {
+            // Checked before allocating: a lying length must not size a buffer the file cannot fill.
+            throw new UserInputException(file + ": truncated: the header says it is " + headerLen + " bytes but "
+                    + (size - ch.position()) + " bytes follow its length field");
+        }
         ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
         readFully(ch, hb, file, "its header");
         String text = new String(hb.array(), major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
@@ -272,15 +283,15 @@ final class Npy {
         if (!(descr instanceof String d) || !(fortran instanceof Boolean f) || !(shapeObj instanceof int[] shape)
                 || dict.size() != 3) {
             throw new UserInputException(file + ": corrupt .npy header (expected exactly 'descr' as a string, "
-                    + "'fortran_order' as True/False and 'shape' as a tuple): " + text.strip());
+                    + "'fortran_order' as True/False and 'shape' as a tuple): " + shown(text.strip()));
         }
         NpyType type = NpyType.of(d);
         if (d.startsWith(">")) {
-            throw new UserInputException(file + ": big-endian dtype '" + d + "' is not supported for " + role
-                    + "; save it little-endian, e.g. x.astype('<" + d.substring(1) + "')");
+            throw new UserInputException(file + ": big-endian dtype '" + shown(d) + "' is not supported for " + role
+                    + "; save it little-endian, e.g. x.astype('<" + shown(d.substring(1)) + "')");
         }
         if (type == null || !accepted.contains(type)) {
-            throw new UserInputException(file + ": dtype '" + d + "' is not supported for " + role
+            throw new UserInputException(file + ": dtype '" + shown(d) + "' is not supported for " + role
                     + "; expected " + expected);
         }
         if (shape.length > 2) {
@@ -539,9 +550,9 @@ final class Npy {
             if (shown.length() > 120) {
                 shown = shown.substring(0, 120) + "...";
             }
-            shown = shown.replaceAll("\\p{Cntrl}", "?");
-            return new UserInputException(file + ": corrupt .npy header: " + why + " at character " + i + " of "
-                    + shown);
+            shown = Npy.shown(shown);
+            return new UserInputException(file + ": corrupt .npy header: " + Npy.shown(why) + " at character " + i
+                    + " of " + shown);
         }
     }
 }
