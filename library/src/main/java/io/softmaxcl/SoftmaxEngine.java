@@ -232,7 +232,8 @@ public final class SoftmaxEngine implements AutoCloseable {
 
     /** Greedy token per row: index of the largest logit, ties → lowest index, a NaN counts as largest. */
     public void argmax(float[] logits, int offset, int rows, int cols, int[] tokens, int tokenOffset) {
-        checkRows(logits, offset, rows, cols, "tokens", tokens == null ? -1 : tokens.length, tokenOffset, rows);
+        requireNonNull(tokens, "tokens");
+        checkPerRowOutput(logits, offset, rows, cols, "tokens", tokens.length, tokenOffset, rows);
         int[] out = new int[rows];
         eachRow(rows, cols, r -> out[r] = RowSampler.argmax(logits, offset + r * cols, cols));
         System.arraycopy(out, 0, tokens, tokenOffset, rows);
@@ -240,7 +241,8 @@ public final class SoftmaxEngine implements AutoCloseable {
 
     /** log Σ exp per row, accumulated in double; NaN/±Inf as torch.logsumexp. */
     public void logSumExp(float[] logits, int offset, int rows, int cols, float[] out, int outOffset) {
-        checkRows(logits, offset, rows, cols, "out", out == null ? -1 : out.length, outOffset, rows);
+        requireNonNull(out, "out");
+        checkPerRowOutput(logits, offset, rows, cols, "out", out.length, outOffset, rows);
         float[] tmp = new float[rows];
         eachRow(rows, cols, r -> tmp[r] = RowSampler.logSumExp(logits, offset + r * cols, cols));
         System.arraycopy(tmp, 0, out, outOffset, rows);
@@ -248,7 +250,8 @@ public final class SoftmaxEngine implements AutoCloseable {
 
     /** Entropy −Σ p log p of softmax per row, in nats; NaN where softmax is NaN (a NaN, a +Inf, all −Inf). */
     public void entropy(float[] logits, int offset, int rows, int cols, float[] out, int outOffset) {
-        checkRows(logits, offset, rows, cols, "out", out == null ? -1 : out.length, outOffset, rows);
+        requireNonNull(out, "out");
+        checkPerRowOutput(logits, offset, rows, cols, "out", out.length, outOffset, rows);
         float[] tmp = new float[rows];
         eachRow(rows, cols, r -> tmp[r] = RowSampler.entropy(logits, offset + r * cols, cols));
         System.arraycopy(tmp, 0, out, outOffset, rows);
@@ -265,10 +268,12 @@ public final class SoftmaxEngine implements AutoCloseable {
             throw new IllegalArgumentException("k must be in [1, cols = " + cols + "] (got " + k + ")");
         }
         long n = (long) rows * k;
-        checkRows(logits, offset, rows, cols, "values", values == null ? -1 : values.length, 0, n);
-        checkRows(logits, offset, rows, cols, "indices", indices == null ? -1 : indices.length, 0, n);
+        requireNonNull(values, "values");
+        requireNonNull(indices, "indices");
+        checkPerRowOutput(logits, offset, rows, cols, "values", values.length, 0, n);
+        checkPerRowOutput(logits, offset, rows, cols, "indices", indices.length, 0, n);
         if (probs != null) {
-            checkRows(logits, offset, rows, cols, "probs", probs.length, 0, n);
+            checkPerRowOutput(logits, offset, rows, cols, "probs", probs.length, 0, n);
         }
         float[] v = new float[(int) n];
         int[] ix = new int[(int) n];
@@ -298,7 +303,8 @@ public final class SoftmaxEngine implements AutoCloseable {
      */
     public void sample(float[] logits, int offset, int rows, int cols, Sampling[] perRow, int[] tokens,
                        int tokenOffset) {
-        checkRows(logits, offset, rows, cols, "tokens", tokens == null ? -1 : tokens.length, tokenOffset, rows);
+        requireNonNull(tokens, "tokens");
+        checkPerRowOutput(logits, offset, rows, cols, "tokens", tokens.length, tokenOffset, rows);
         requireNonNull(perRow, "perRow");
         if (perRow.length < rows) {
             throw new IllegalArgumentException("perRow: length " + perRow.length + " is shorter than rows = " + rows);
@@ -323,12 +329,10 @@ public final class SoftmaxEngine implements AutoCloseable {
         System.arraycopy(out, 0, tokens, tokenOffset, rows);
     }
 
-    private void checkRows(float[] logits, int offset, int rows, int cols, String outName, int outLength,
-                           int outOffset, long outCount) {
+    // The logits' range, and an output of outCount values per batch (one or k per row) at outOffset.
+    private static void checkPerRowOutput(float[] logits, int offset, int rows, int cols, String outName,
+                                          int outLength, int outOffset, long outCount) {
         requireNonNull(logits, "logits");
-        if (outLength < 0) {
-            throw new IllegalArgumentException(outName + " must not be null");
-        }
         checkShape(rows, cols);
         checkRange("logits", logits.length, offset, rows, cols);
         if (outOffset < 0 || outOffset + outCount > outLength) {

@@ -238,6 +238,22 @@ class SamplingTest {
     }
 
     @Test
+    void nullOutputsAreNullPointerExceptionsNamingThem() {
+        try (SoftmaxEngine engine = SoftmaxEngine.create(Backend.CPU)) {
+            float[] logits = {1, 2, 3, 4};
+            NullPointerException e = assertThrows(NullPointerException.class,
+                    () -> engine.sample(logits, 0, 2, 2, Sampling.greedy(), null, 0));
+            assertTrue(e.getMessage().contains("tokens"), e.getMessage());
+            assertThrows(NullPointerException.class, () -> engine.argmax(logits, 0, 2, 2, null, 0));
+            assertThrows(NullPointerException.class, () -> engine.logSumExp(logits, 0, 2, 2, null, 0));
+            assertThrows(NullPointerException.class, () -> engine.entropy(logits, 0, 2, 2, null, 0));
+            e = assertThrows(NullPointerException.class,
+                    () -> engine.topK(logits, 0, 2, 2, 1, null, new int[2], null));
+            assertTrue(e.getMessage().contains("values"), e.getMessage());
+        }
+    }
+
+    @Test
     void badRowsAndParametersGetOneClearError() {
         try (SoftmaxEngine engine = SoftmaxEngine.create(Backend.CPU)) {
             int[] tokens = {-7, -7};
