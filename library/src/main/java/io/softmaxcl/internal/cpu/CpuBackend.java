@@ -76,7 +76,6 @@ final class CpuBackend implements ComputeBackend {
      */
     private void splitRows(boolean log, float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
                            float t) {
-        kernels.beforeBatch((long) rows * cols);
         int segments = Math.max(1, Math.min(4 * threads, cols / (MIN_CHUNK_ELEMENTS / 2)));
         int segLen = ceilTo((cols + segments - 1) / segments, SEGMENT_ALIGN);
         int segs = (cols + segLen - 1) / segLen;
@@ -233,7 +232,6 @@ final class CpuBackend implements ComputeBackend {
     /** Runs {@code task} over row ranges: on the caller for small calls, else in chunks across the pool. */
     private void forRows(int rows, int cols, int align, WorkerPool.RangeTask task) {
         long total = (long) rows * cols;
-        kernels.beforeBatch(total);
         if (pool == null || total < PARALLEL_MIN_ELEMENTS || rows < 2) {
             task.run(0, rows);
             return;

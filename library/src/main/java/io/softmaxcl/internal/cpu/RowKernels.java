@@ -77,8 +77,4 @@ abstract class RowKernels {
         double sum = x == y && i == o ? expSum(x, i, n, max, t) : expStoreSum(x, i, y, o, n, max, t);
         logSoftmaxStore(x, i, y, o, n, max, t, (float) Math.log(sum));
     }
-
-    /** Called before a call over {@code elements} elements is split across threads; kernels may prepare. */
-    void beforeBatch(long elements) {
-    }
 }

@@ -15,34 +15,15 @@ final class WarmingKernels extends RowKernels {
     /** Give up waiting for a stable timing after this long and switch anyway. */
     private static final long MAX_WARMUP_NANOS = 20_000_000_000L;
 
-    /**
-     * A call at least this big waits for the warm-up instead of competing with it for the cores: scalar kernels
-     * need ~6 ns per element on 2 threads, so 2^26 elements cost ~0.4 s, more than a warm-up given the cores.
-     */
-    static final long WAIT_MIN_ELEMENTS = 1L << 26;
-    /** Waiting is bounded by this many nanoseconds per element (about the scalar cost), then scalar it is. */
-    private static final long WAIT_NANOS_PER_ELEMENT = 4;
-
     private static volatile boolean ready;
-    /** Kernel calls that ran on the scalar kernels (only counted before the switch): tests check big calls. */
-    static final java.util.concurrent.atomic.AtomicLong SCALAR_CALLS = new java.util.concurrent.atomic.AtomicLong();
     private static Thread warmer;
 
     private final RowKernels vector;
     private final RowKernels scalar;
-    private final long waitMinElements;
-    private final long waitNanosPerElement;
 
     WarmingKernels(RowKernels vector, RowKernels scalar) {
-        this(vector, scalar, WAIT_MIN_ELEMENTS, WAIT_NANOS_PER_ELEMENT);
-    }
-
-    /** Calls of at least {@code waitMinElements} wait up to {@code waitNanosPerElement} each (tests change both). */
-    WarmingKernels(RowKernels vector, RowKernels scalar, long waitMinElements, long waitNanosPerElement) {
         this.vector = vector;
         this.scalar = scalar;
-        this.waitMinElements = waitMinElements;
-        this.waitNanosPerElement = waitNanosPerElement;
         startWarmup(vector);
     }
 
@@ -107,13 +88,11 @@ final class WarmingKernels extends RowKernels {
                 if (round < MIN_ROUNDS) {
                     continue;
                 }
-                // Settled: 200 rounds within 1.5× of the fastest seen since it last dropped below 2/3 (a faster tier
-                // arrived); slow outliers (preemption on a loaded machine) neither count nor reset.
-                if (dt < best * 2 / 3) {
-                    stable = 0;
+                // Settled: 200 rounds in a row within 1.5× of the fastest round seen.
+                if (dt < best) {
+                    best = dt;
                 }
-                best = Math.min(best, dt);
-                stable += dt <= best * 3 / 2 ? 1 : 0;
+                stable = dt <= best * 3 / 2 ? stable + 1 : 0;
                 if (stable >= 200 || System.nanoTime() - start > MAX_WARMUP_NANOS) {
                     break;
                 }
@@ -124,23 +103,7 @@ final class WarmingKernels extends RowKernels {
     }
 
     private RowKernels current() {
-        if (ready) {
-            return vector;
-        }
-        SCALAR_CALLS.incrementAndGet();
-        return scalar;
-    }
-
-    @Override
-    void beforeBatch(long elements) {
-        if (ready || elements < waitMinElements) {
-            return;
-        }
-        try {
-            awaitReady(Math.max(1, Math.min(elements, Long.MAX_VALUE / waitNanosPerElement) * waitNanosPerElement / 1_000_000L));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // keep the flag; compute on the scalar kernels
-        }
+        return ready ? vector : scalar;
     }
 
     @Override
