@@ -86,6 +86,7 @@ final class SignalChainingRelaunch {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.add("--enable-native-access=ALL-UNNAMED"); // what the jar's manifest grants; -cp does not read it
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(Main.class.getName());

@@ -71,8 +71,9 @@ class OpenClFallbackTest {
     void withoutAnOpenClPlatformAutoUsesTheCpuAndExplicitOpenClFails(@TempDir Path emptyVendors)
             throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        // JDK 24+ warns (4 lines) on JOCL's System.loadLibrary unless native access is enabled; 17 accepts the flag.
         ProcessBuilder pb = new ProcessBuilder(java.toString(), "--add-modules", "jdk.incubator.vector",
-                "-Djava.util.logging.SimpleFormatter.format=%4$s: %5$s%n",
+                "--enable-native-access=ALL-UNNAMED", "-Djava.util.logging.SimpleFormatter.format=%4$s: %5$s%n",
                 "-cp", System.getProperty("java.class.path"), FallbackProbeMain.class.getName());
         pb.environment().put("OCL_ICD_VENDORS", emptyVendors.toString());
         pb.environment().remove("OPENCL_VENDOR_PATH");
