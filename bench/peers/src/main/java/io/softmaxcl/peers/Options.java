@@ -11,7 +11,7 @@ final class Options {
     int rounds = 3;
     long budgetMs = 150;
     long warmMinMs = 300;
-    long warmMaxMs = 3000;
+    long warmMaxMs = 5000;
     List<String> shapes = PeersMain.STANDARD;
     Path json;
     Path chart;

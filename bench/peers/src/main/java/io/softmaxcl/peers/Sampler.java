@@ -16,7 +16,9 @@ final class Sampler {
 
     /**
      * Warms up for at least {@code minMs}, then until the medians of two consecutive windows of 5 samples agree
-     * within 5% (at most {@code maxMs}). Returns the calls per sample to use.
+     * within 5% and HotSpot compiled nothing during the last window (softmax-cl's CPU backend runs scalar kernels
+     * until C2 has its vector kernels, which on a loaded machine takes seconds; at most {@code maxMs}). Returns the
+     * calls per sample to use.
      */
     static int warmUp(Call call, long minMs, long maxMs) throws Exception {
         long start = System.nanoTime();
@@ -26,14 +28,21 @@ final class Sampler {
         int batch = (int) Math.max(1, Math.min(10_000, BATCH_NS / first));
         double previous = Double.NaN;
         while (true) {
+            long jit = compileMillis();
             double m = median(samples(call, batch, 5));
             long elapsed = (System.nanoTime() - start) / 1_000_000;
-            boolean steady = !Double.isNaN(previous) && Math.abs(m - previous) <= 0.05 * previous;
+            boolean steady = !Double.isNaN(previous) && Math.abs(m - previous) <= 0.05 * previous
+                    && compileMillis() == jit;
             if (elapsed >= maxMs || (elapsed >= minMs && steady)) {
                 return (int) Math.max(1, Math.min(10_000, BATCH_NS / Math.max(1, (long) m)));
             }
             previous = m;
         }
+    }
+
+    private static long compileMillis() {
+        java.lang.management.CompilationMXBean c = java.lang.management.ManagementFactory.getCompilationMXBean();
+        return c != null && c.isCompilationTimeMonitoringSupported() ? c.getTotalCompilationTime() : 0;
     }
 
     /** Median ns per call over samples taken for about {@code budgetMs} (at least 3, at most 2000 samples). */
