@@ -25,7 +25,8 @@ final class Nd4jPeer implements Peer {
 
     @Override
     public String description() {
-        return "ND4J 1.0.0-M2.1 nd4j-native " + CpuFeatures.nd4jClassifier() + ", exec(SoftMax/LogSoftMax(x, out))"
+        return "ND4J 1.0.0-M2.1 nd4j-native, build requested " + CpuFeatures.nd4jClassifier()
+                + " (JavaCPP falls back to the generic one if it is missing), exec(SoftMax/LogSoftMax(x, out))"
                 + " into a preallocated array, max threads " + threads;
     }
 

@@ -26,7 +26,14 @@ public final class PeersMain {
     }
 
     public static void main(String[] args) throws Exception {
-        Options o = Options.parse(args);
+        Options o;
+        try {
+            o = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("peers: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         if (System.getenv(CHILD) == null) {
             System.exit(relaunch(args, o.threads));
         }
