@@ -10,7 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Vector API kernels ({@code jdk.incubator.vector}), loaded reflectively by {@link CpuBackends} only when the
  * module is present and C2 is on. Each loop is its own small method with the polynomial exp written inline:
  * on JDK 17 a method that outgrows C2's inlining budget stops intrinsifying vector operations and boxes every
- * vector (3–30× slower), and a helper returning a vector risks the same. Tails use the scalar code.
+ * vector (3–30× slower), and a helper returning a vector risks the same. Tails use an overlapping last vector,
+ * masked (scalar code only for rows shorter than a vector).
  */
 final class VectorRowKernels extends ScalarRowKernels {
 
@@ -18,6 +19,16 @@ final class VectorRowKernels extends ScalarRowKernels {
     private static final int L = S.length();
     /** Vectors summed in a float accumulator before the partial sum moves to double (accuracy on long rows). */
     private static final int SUM_BLOCK = 32 * L;
+    /**
+     * L false then L true: {@code VectorMask.fromArray(S, FRESH, L - k)} marks lanes k.. of a row's overlapping last
+     * vector, the ones not done by the whole vectors before it (a masked tail instead of a scalar loop).
+     */
+    private static final boolean[] FRESH = new boolean[2 * L];
+
+    static {
+        java.util.Arrays.fill(FRESH, L, 2 * L, true);
+    }
+
     /** Values each lane of an exp accumulator sums in float before the block's sum moves to double. */
     private static final int SUM_STEPS = 32;
     /** Rows shorter than this are done {@code L} rows at a time, as {@code cols} whole vectors. */
@@ -89,6 +100,13 @@ final class VectorRowKernels extends ScalarRowKernels {
         m0 = m0.blend(m1, m0.compare(VectorOperators.LT, m1));
         m2 = m2.blend(m3, m2.compare(VectorOperators.LT, m3));
         m0 = m0.blend(m2, m0.compare(VectorOperators.LT, m2));
+        if (j < n && n >= L) {
+            // The last L elements again: overlap is harmless for a max (and for a NaN detector).
+            FloatVector v0 = FloatVector.fromArray(S, x, i + n - L);
+            m0 = m0.blend(v0, m0.compare(VectorOperators.LT, v0));
+            s0 = s0.add(v0);
+            j = n;
+        }
         float m = m0.reduceLanes(VectorOperators.MAX);
         float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
         for (; j < n; j++) {
@@ -148,6 +166,20 @@ final class VectorRowKernels extends ScalarRowKernels {
             }
             total += acc.reduceLanes(VectorOperators.ADD);
         }
+        if (j < n && n >= L) {
+            // Overlapping last vector; its first lanes keep what y holds (y may be x, already overwritten there).
+            int q = n - L;
+            VectorMask<Float> fresh = VectorMask.fromArray(S, FRESH, L - (j - q));
+            FloatVector d = vmax.sub(FloatVector.fromArray(S, x, i + q))
+                    .reinterpretAsInts().min(hi).reinterpretAsFloats();
+            FloatVector k = d.fma(scale, vmagic);
+            FloatVector f = d.fma(scale, vmagic.sub(k));
+            FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
+            FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            FloatVector.fromArray(S, y, o + q).blend(e, fresh).intoArray(y, o + q);
+            total += FloatVector.zero(S).blend(e, fresh).reduceLanes(VectorOperators.ADD);
+            j = n;
+        }
         float shift = Float.intBitsToFloat((int) (magic - EXP_MAGIC + 127) << 23);
         for (; j < n; j++) {
             float e = exp((x[i + j] - max) * t) * shift;
@@ -195,6 +227,18 @@ final class VectorRowKernels extends ScalarRowKernels {
             }
             total += acc.reduceLanes(VectorOperators.ADD);
         }
+        if (j < n && n >= L) {
+            int q = n - L;
+            VectorMask<Float> fresh = VectorMask.fromArray(S, FRESH, L - (j - q));
+            FloatVector d = vmax.sub(FloatVector.fromArray(S, x, i + q))
+                    .reinterpretAsInts().min(hi).reinterpretAsFloats();
+            FloatVector k = d.fma(scale, vmagic);
+            FloatVector f = d.fma(scale, vmagic.sub(k));
+            FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
+            FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            total += FloatVector.zero(S).blend(e, fresh).reduceLanes(VectorOperators.ADD);
+            j = n;
+        }
         for (; j < n; j++) {
             total += exp((x[i + j] - max) * t);
         }
@@ -214,6 +258,12 @@ final class VectorRowKernels extends ScalarRowKernels {
         for (; j <= n - L; j += L) {
             FloatVector.fromArray(S, y, o + j).mul(vs).intoArray(y, o + j);
         }
+        if (j < n && n >= L) {
+            int q = n - L;
+            FloatVector v = FloatVector.fromArray(S, y, o + q);
+            v.blend(v.mul(vs), VectorMask.fromArray(S, FRESH, L - (j - q))).intoArray(y, o + q);
+            j = n;
+        }
         for (; j < n; j++) {
             y[o + j] *= s;
         }
@@ -229,6 +279,13 @@ final class VectorRowKernels extends ScalarRowKernels {
         int j = 0;
         for (; j < b; j += L) {
             FloatVector.fromArray(S, x, i + j).mul(h).sub(vmh).mul(th).sub(logSum).intoArray(y, o + j);
+        }
+        if (j < n && n >= L) {
+            int q = n - L;
+            FloatVector r = FloatVector.fromArray(S, x, i + q).mul(h).sub(vmh).mul(th).sub(logSum);
+            FloatVector.fromArray(S, y, o + q).blend(r, VectorMask.fromArray(S, FRESH, L - (j - q)))
+                    .intoArray(y, o + q);
+            j = n;
         }
         for (; j < n; j++) {
             y[o + j] = (x[i + j] * h - mh) * th - logSum;
