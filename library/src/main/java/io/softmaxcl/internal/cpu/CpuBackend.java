@@ -78,8 +78,9 @@ final class CpuBackend implements ComputeBackend {
      */
     private void splitRows(boolean log, float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
                            float t) {
-        // A multiple of the thread count, so that every thread gets the same share when all are there.
-        int segments = threads * Math.max(1, Math.min(4, cols / (threads * MIN_CHUNK_ELEMENTS)));
+        // A multiple of the thread count (equal shares when all threads are there), at least 4096 columns each;
+        // more than one per thread where possible, so a helper descheduled on a busy machine holds up less.
+        int segments = threads * Math.max(1, Math.min(4, cols / (threads * 4096)));
         int segLen = ceilTo((cols + segments - 1) / segments, SEGMENT_ALIGN);
         int segs = (cols + segLen - 1) / segLen;
         int pieces = rows * segs;
