@@ -18,7 +18,9 @@ final class CpuBackend implements ComputeBackend {
     /** Each parallel chunk gets at least this many elements. */
     private static final int MIN_CHUNK_ELEMENTS = 1 << 14;
     /** Rows at least this long are split into segments when there are too few rows to keep every thread busy. */
-    static final int SPLIT_MIN_COLS = 1 << 15;
+    static final int SPLIT_MIN_COLS = 1 << 13;
+    /** A split call needs this many elements: with helpers already spinning, a 1×16384 row gains from two cores. */
+    static final int SPLIT_MIN_ELEMENTS = 1 << 14;
     private static final int SEGMENT_ALIGN = 64;
 
     private final RowKernels kernels;
@@ -46,7 +48,7 @@ final class CpuBackend implements ComputeBackend {
                         float invTemperature, byte[] mask, int maskOffset) {
         float t = invTemperature;
         if (op != RowOp.MASKED_SOFTMAX && pool != null && cols >= SPLIT_MIN_COLS && rows < 2 * threads
-                && (long) rows * cols >= PARALLEL_MIN_ELEMENTS) {
+                && (long) rows * cols >= SPLIT_MIN_ELEMENTS) {
             splitRows(op == RowOp.LOG_SOFTMAX, in, inOffset, out, outOffset, rows, cols, t);
             return;
         }
@@ -76,7 +78,9 @@ final class CpuBackend implements ComputeBackend {
      */
     private void splitRows(boolean log, float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
                            float t) {
-        int segments = Math.max(1, Math.min(4 * threads, cols / (MIN_CHUNK_ELEMENTS / 2)));
+        // A multiple of the thread count (equal shares when all threads are there), at least 4096 columns each;
+        // more than one per thread where possible, so a helper descheduled on a busy machine holds up less.
+        int segments = threads * Math.max(1, Math.min(4, cols / (threads * 4096)));
         int segLen = ceilTo((cols + segments - 1) / segments, SEGMENT_ALIGN);
         int segs = (cols + segLen - 1) / segLen;
         int pieces = rows * segs;

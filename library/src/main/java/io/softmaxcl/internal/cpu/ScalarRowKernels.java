@@ -3,7 +3,8 @@ package io.softmaxcl.internal.cpu;
 /** Plain-loop kernels: the fallback when the Vector API cannot run, and the tails of the vector kernels. */
 class ScalarRowKernels extends RowKernels {
 
-    static final float EXP_LO = -87.3f;
+    // Below ln(MIN_NORMAL) = −87.34 (results down to there stay normal) and above −87.68, where 2^n would need n < −126.
+    static final float EXP_LO = -87.6f;
     static final float LOG2E = 1.44269504088896341f;
     // 1.5·2^23 + 127: adding it rounds to an integer whose low bits are the biased exponent of 2^n.
     static final float EXP_MAGIC = 12583039f;
@@ -18,7 +19,7 @@ class ScalarRowKernels extends RowKernels {
 
     /**
      * exp(x) for x ≤ 0 (valid up to 88): Cephes range reduction and polynomial, about 1 ulp; −Inf and anything
-     * below −87.3 give 0, NaN gives NaN.
+     * below −87.6 give 0, NaN gives NaN.
      */
     static float exp(float x) {
         float xc = x < EXP_LO ? EXP_LO : x;

@@ -10,7 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Vector API kernels ({@code jdk.incubator.vector}), loaded reflectively by {@link CpuBackends} only when the
  * module is present and C2 is on. Each loop is its own small method with the polynomial exp written inline:
  * on JDK 17 a method that outgrows C2's inlining budget stops intrinsifying vector operations and boxes every
- * vector (3–30× slower), and a helper returning a vector risks the same. Tails use the scalar code.
+ * vector (3–30× slower), and a helper returning a vector risks the same. Tails use an overlapping last vector,
+ * masked (scalar code only for rows shorter than a vector).
  */
 final class VectorRowKernels extends ScalarRowKernels {
 
@@ -18,10 +19,30 @@ final class VectorRowKernels extends ScalarRowKernels {
     private static final int L = S.length();
     /** Vectors summed in a float accumulator before the partial sum moves to double (accuracy on long rows). */
     private static final int SUM_BLOCK = 32 * L;
+    /**
+     * L false then L true: {@code VectorMask.fromArray(S, FRESH, L - k)} marks lanes k.. of a row's overlapping last
+     * vector, the ones not done by the whole vectors before it (a masked tail instead of a scalar loop).
+     */
+    private static final boolean[] FRESH = new boolean[2 * L];
+
+    static {
+        java.util.Arrays.fill(FRESH, L, 2 * L, true);
+    }
+
+    /** Values each lane of an exp accumulator sums in float before the block's sum moves to double. */
+    private static final int SUM_STEPS = 32;
     /** Rows shorter than this are done {@code L} rows at a time, as {@code cols} whole vectors. */
     static final int TINY_COLS = 64;
-    /** A tiny-row block whose row sum falls below this (far below the block max) is redone with its own max. */
-    private static final float TINY_MIN_SUM = 1e-10f;
+    /**
+     * Tiny-row blocks compute 2^TINY_SHIFT · exp(x − block max), so that a row far below the block max keeps its
+     * small probabilities normal (unshifted, exp(x − block max) underflowed where x − row max did not).
+     */
+    private static final int TINY_SHIFT = 64;
+    /**
+     * A row whose shifted sum is below this has its max more than TINY_SHIFT·ln 2 below the block max (the sum is at
+     * most cols · 2^TINY_SHIFT · exp(row max − block max)): redone with its own max.
+     */
+    private static final float TINY_MIN_SUM = TINY_COLS;
     /** 2^f on [−½, ½], highest power first: a least-squares fit for relative error (max 2.3e-7). */
     private static final float E0 = 0.001327645848505199f;
     private static final float E1 = 0.009675541892647743f;
@@ -31,6 +52,8 @@ final class VectorRowKernels extends ScalarRowKernels {
     private static final float E5 = 1.0000001192092896f;
     /** (max − x)·t is clamped to this: ·log2 e = 126.96, which rounds to 2^−127, built as exponent bits 0. */
     private static final float EXP_ZERO = 88f;
+    /** EXP_ZERO for exps shifted by 2^TINY_SHIFT: ·log2 e = 191.2, rounds to 2^(−127−TINY_SHIFT). */
+    private static final float EXP_ZERO_SHIFTED = 132.5f;
 
     @Override
     String description() {
@@ -47,34 +70,51 @@ final class VectorRowKernels extends ScalarRowKernels {
 
     @Override
     float max(float[] x, int i, int n) {
-        int b = S.loopBound(n);
+        // Four independent compare+blend chains (FloatVector.max is slow on JDK 17). compare+blend skips NaN, so a
+        // plain sum rides along: it is NaN only if an element is NaN or infinities cancel, and then an exact scan
+        // decides. The method is larger than C2's FreqInlineSize on purpose, so it compiles as its own root.
         FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         FloatVector m1 = m0;
-        VectorMask<Float> nan = S.maskAll(false);
+        FloatVector m2 = m0;
+        FloatVector m3 = m0;
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = s0;
         int j = 0;
-        for (; j + L < b; j += 2 * L) {
+        for (; j <= n - 4 * L; j += 4 * L) {
             FloatVector v0 = FloatVector.fromArray(S, x, i + j);
             FloatVector v1 = FloatVector.fromArray(S, x, i + j + L);
-            // compare + blend instead of max(): FloatVector.max is slow on JDK 17; NaN is tracked separately.
+            FloatVector v2 = FloatVector.fromArray(S, x, i + j + 2 * L);
+            FloatVector v3 = FloatVector.fromArray(S, x, i + j + 3 * L);
             m0 = m0.blend(v0, m0.compare(VectorOperators.LT, v0));
             m1 = m1.blend(v1, m1.compare(VectorOperators.LT, v1));
-            nan = nan.or(v0.compare(VectorOperators.NE, v0)).or(v1.compare(VectorOperators.NE, v1));
+            m2 = m2.blend(v2, m2.compare(VectorOperators.LT, v2));
+            m3 = m3.blend(v3, m3.compare(VectorOperators.LT, v3));
+            s0 = s0.add(v0.add(v1));
+            s1 = s1.add(v2.add(v3));
         }
-        if (j < b) {
+        for (; j <= n - L; j += L) {
             FloatVector v0 = FloatVector.fromArray(S, x, i + j);
             m0 = m0.blend(v0, m0.compare(VectorOperators.LT, v0));
-            nan = nan.or(v0.compare(VectorOperators.NE, v0));
-            j += L;
+            s0 = s0.add(v0);
         }
         m0 = m0.blend(m1, m0.compare(VectorOperators.LT, m1));
+        m2 = m2.blend(m3, m2.compare(VectorOperators.LT, m3));
+        m0 = m0.blend(m2, m0.compare(VectorOperators.LT, m2));
+        if (j < n && n >= L) {
+            // The last L elements again: overlap is harmless for a max (and for a NaN detector).
+            FloatVector v0 = FloatVector.fromArray(S, x, i + n - L);
+            m0 = m0.blend(v0, m0.compare(VectorOperators.LT, v0));
+            s0 = s0.add(v0);
+            j = n;
+        }
         float m = m0.reduceLanes(VectorOperators.MAX);
-        boolean anyNan = nan.anyTrue();
+        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
         for (; j < n; j++) {
             float v = x[i + j];
             m = v > m ? v : m;
-            anyNan |= v != v;
+            s += v;
         }
-        return anyNan ? Float.NaN : m;
+        return s != s ? super.max(x, i, n) : m;
     }
 
     @Override
@@ -82,55 +122,71 @@ final class VectorRowKernels extends ScalarRowKernels {
         if (!Float.isFinite(max)) {
             return super.expStoreSum(x, i, y, o, n, max, t);
         }
-        int b = S.loopBound(n);
-        double total = 0;
-        int j = 0;
-        while (j < b) {
-            int end = Math.min(b, j + SUM_BLOCK);
-            total += expStoreBlock(x, i + j, y, o + j, end - j, max, t);
-            j = end;
-        }
-        for (; j < n; j++) {
-            float e = exp((x[i + j] - max) * t);
-            y[o + j] = e;
-            total += e;
-        }
-        return total;
+        return expStore(x, i, y, o, n, max, t, EXP_MAGIC, EXP_ZERO);
     }
 
     /**
-     * One block of {@link #expStoreSum}; {@code n} is a multiple of the lane count, {@code max} finite (so no
-     * element is NaN or +Inf).
+     * Stores {@code 2^shift · exp(−(max − x)·t)} and returns their sum, {@code max} finite (no element is NaN or
+     * +Inf), {@code magic} = {@link #EXP_MAGIC} + shift, {@code zeroAt} the (max − x)·t whose 2^k has exponent bits
+     * 0. exp = 2^(−(max − x)·t·log2 e): k = round, f = the rest in [−½, ½], 2^f by a degree-5 polynomial (2.3e-7
+     * relative), 2^k by building the exponent bits; t folded into the scale. max − x ≥ +0 is clamped (an integer
+     * min on its bits: cheaper than compare + blend) to zeroAt, so such elements (−Inf among them) come out 0.
+     * One vector a step: C2 unrolls the loop itself, and 3 vectors a step by hand measured 10–25% slower on
+     * AVX2 (16 registers spill) and on JDK 25. Each lane sums at most {@link #SUM_STEPS} values in float before
+     * the block's sum moves to double (accuracy on long rows). Larger than C2's FreqInlineSize on purpose:
+     * compiled as its own root it keeps the inlining depth the Vector API needs (inlined into a caller, JDK 17
+     * reported "inlining too deep" inside the vector intrinsics and ran 3x slower).
      */
-    private static float expStoreBlock(float[] x, int i, float[] y, int o, int n, float max, float t) {
-        // exp(−(max − x)·t) = 2^−(max − x)·t·log2 e: k = round, f = the rest in [−½, ½], 2^f by a degree-5
-        // polynomial (2.3e-7 relative), 2^k by building the exponent bits; t folded into the scale.
-        // max − x ≥ +0 is clamped (an integer min on its bits: cheaper than compare + blend) to where k = −127,
-        // whose exponent bits are 0: such elements (−Inf among them) come out exactly 0.
+    private static double expStore(float[] x, int i, float[] y, int o, int n, float max, float t, float magic,
+                                   float zeroAt) {
         FloatVector vmax = FloatVector.broadcast(S, max);
-        int hi = Float.floatToRawIntBits(Math.min(EXP_ZERO / t, Float.MAX_VALUE));
+        int hi = Float.floatToRawIntBits(Math.min(zeroAt / t, Float.MAX_VALUE));
         FloatVector scale = FloatVector.broadcast(S, -t * LOG2E);
-        FloatVector magic = FloatVector.broadcast(S, EXP_MAGIC);
+        FloatVector vmagic = FloatVector.broadcast(S, magic);
+        FloatVector c0 = FloatVector.broadcast(S, E0);
+        FloatVector c1 = FloatVector.broadcast(S, E1);
         FloatVector c2 = FloatVector.broadcast(S, E2);
         FloatVector c3 = FloatVector.broadcast(S, E3);
         FloatVector c4 = FloatVector.broadcast(S, E4);
         FloatVector c5 = FloatVector.broadcast(S, E5);
-        FloatVector acc = FloatVector.zero(S);
-        for (int j = 0; j < n; j += L) {
-            FloatVector d = vmax.sub(FloatVector.fromArray(S, x, i + j))
-                    .reinterpretAsInts().min(hi).reinterpretAsFloats();
-            FloatVector k = d.fma(scale, magic);
-            FloatVector f = d.fma(scale, magic.sub(k));
-            FloatVector p = f.fma(E0, E1);
-            p = p.fma(f, c2);
-            p = p.fma(f, c3);
-            p = p.fma(f, c4);
-            p = p.fma(f, c5);
-            FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
-            e.intoArray(y, o + j);
-            acc = acc.add(e);
+        double total = 0;
+        int j = 0;
+        while (j <= n - L) {
+            FloatVector acc = FloatVector.zero(S);
+            int end = Math.min(n - L, j + L * (SUM_STEPS - 1));
+            for (; j <= end; j += L) {
+                FloatVector d = vmax.sub(FloatVector.fromArray(S, x, i + j))
+                        .reinterpretAsInts().min(hi).reinterpretAsFloats();
+                FloatVector k = d.fma(scale, vmagic);
+                FloatVector f = d.fma(scale, vmagic.sub(k));
+                FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
+                FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+                e.intoArray(y, o + j);
+                acc = acc.add(e);
+            }
+            total += acc.reduceLanes(VectorOperators.ADD);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        if (j < n && n >= L) {
+            // Overlapping last vector; its first lanes keep what y holds (y may be x, already overwritten there).
+            int q = n - L;
+            VectorMask<Float> fresh = VectorMask.fromArray(S, FRESH, L - (j - q));
+            FloatVector d = vmax.sub(FloatVector.fromArray(S, x, i + q))
+                    .reinterpretAsInts().min(hi).reinterpretAsFloats();
+            FloatVector k = d.fma(scale, vmagic);
+            FloatVector f = d.fma(scale, vmagic.sub(k));
+            FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
+            FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            FloatVector.fromArray(S, y, o + q).blend(e, fresh).intoArray(y, o + q);
+            total += FloatVector.zero(S).blend(e, fresh).reduceLanes(VectorOperators.ADD);
+            j = n;
+        }
+        float shift = Float.intBitsToFloat((int) (magic - EXP_MAGIC + 127) << 23);
+        for (; j < n; j++) {
+            float e = exp((x[i + j] - max) * t) * shift;
+            y[o + j] = e;
+            total += e;
+        }
+        return total;
     }
 
     @Override
@@ -138,13 +194,50 @@ final class VectorRowKernels extends ScalarRowKernels {
         if (!Float.isFinite(max)) {
             return super.expSum(x, i, n, max, t);
         }
-        int b = S.loopBound(n);
+        return expSumOnly(x, i, n, max, t);
+    }
+
+    /**
+     * {@link #expStore} without the store (and without the shift). Kept as a twin on purpose: a shared helper
+     * returning the exp vector would be a vector-returning call, which JDK 17's C2 boxes when it is not inlined.
+     */
+    private static double expSumOnly(float[] x, int i, int n, float max, float t) {
+        FloatVector vmax = FloatVector.broadcast(S, max);
+        int hi = Float.floatToRawIntBits(Math.min(EXP_ZERO / t, Float.MAX_VALUE));
+        FloatVector scale = FloatVector.broadcast(S, -t * LOG2E);
+        FloatVector vmagic = FloatVector.broadcast(S, EXP_MAGIC);
+        FloatVector c0 = FloatVector.broadcast(S, E0);
+        FloatVector c1 = FloatVector.broadcast(S, E1);
+        FloatVector c2 = FloatVector.broadcast(S, E2);
+        FloatVector c3 = FloatVector.broadcast(S, E3);
+        FloatVector c4 = FloatVector.broadcast(S, E4);
+        FloatVector c5 = FloatVector.broadcast(S, E5);
         double total = 0;
         int j = 0;
-        while (j < b) {
-            int end = Math.min(b, j + SUM_BLOCK);
-            total += expSumBlock(x, i + j, end - j, max, t);
-            j = end;
+        while (j <= n - L) {
+            FloatVector acc = FloatVector.zero(S);
+            int end = Math.min(n - L, j + L * (SUM_STEPS - 1));
+            for (; j <= end; j += L) {
+                FloatVector d = vmax.sub(FloatVector.fromArray(S, x, i + j))
+                        .reinterpretAsInts().min(hi).reinterpretAsFloats();
+                FloatVector k = d.fma(scale, vmagic);
+                FloatVector f = d.fma(scale, vmagic.sub(k));
+                FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
+                acc = acc.add(p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats()));
+            }
+            total += acc.reduceLanes(VectorOperators.ADD);
+        }
+        if (j < n && n >= L) {
+            int q = n - L;
+            VectorMask<Float> fresh = VectorMask.fromArray(S, FRESH, L - (j - q));
+            FloatVector d = vmax.sub(FloatVector.fromArray(S, x, i + q))
+                    .reinterpretAsInts().min(hi).reinterpretAsFloats();
+            FloatVector k = d.fma(scale, vmagic);
+            FloatVector f = d.fma(scale, vmagic.sub(k));
+            FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
+            FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            total += FloatVector.zero(S).blend(e, fresh).reduceLanes(VectorOperators.ADD);
+            j = n;
         }
         for (; j < n; j++) {
             total += exp((x[i + j] - max) * t);
@@ -152,41 +245,24 @@ final class VectorRowKernels extends ScalarRowKernels {
         return total;
     }
 
-    /**
-     * {@link #expStoreBlock} without the store. Kept as a twin on purpose: a shared helper returning the exp vector
-     * would be a vector-returning call, which JDK 17's C2 boxes once the caller outgrows its inlining budget.
-     */
-    private static float expSumBlock(float[] x, int i, int n, float max, float t) {
-        FloatVector vmax = FloatVector.broadcast(S, max);
-        int hi = Float.floatToRawIntBits(Math.min(EXP_ZERO / t, Float.MAX_VALUE));
-        FloatVector scale = FloatVector.broadcast(S, -t * LOG2E);
-        FloatVector magic = FloatVector.broadcast(S, EXP_MAGIC);
-        FloatVector c2 = FloatVector.broadcast(S, E2);
-        FloatVector c3 = FloatVector.broadcast(S, E3);
-        FloatVector c4 = FloatVector.broadcast(S, E4);
-        FloatVector c5 = FloatVector.broadcast(S, E5);
-        FloatVector acc = FloatVector.zero(S);
-        for (int j = 0; j < n; j += L) {
-            FloatVector d = vmax.sub(FloatVector.fromArray(S, x, i + j))
-                    .reinterpretAsInts().min(hi).reinterpretAsFloats();
-            FloatVector k = d.fma(scale, magic);
-            FloatVector f = d.fma(scale, magic.sub(k));
-            FloatVector p = f.fma(E0, E1);
-            p = p.fma(f, c2);
-            p = p.fma(f, c3);
-            p = p.fma(f, c4);
-            p = p.fma(f, c5);
-            acc = acc.add(p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats()));
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
-    }
-
     @Override
     void scale(float[] y, int o, int n, float s) {
-        int b = S.loopBound(n);
+        FloatVector vs = FloatVector.broadcast(S, s);
         int j = 0;
-        for (; j < b; j += L) {
-            FloatVector.fromArray(S, y, o + j).mul(s).intoArray(y, o + j);
+        for (; j <= n - 4 * L; j += 4 * L) {
+            FloatVector.fromArray(S, y, o + j).mul(vs).intoArray(y, o + j);
+            FloatVector.fromArray(S, y, o + j + L).mul(vs).intoArray(y, o + j + L);
+            FloatVector.fromArray(S, y, o + j + 2 * L).mul(vs).intoArray(y, o + j + 2 * L);
+            FloatVector.fromArray(S, y, o + j + 3 * L).mul(vs).intoArray(y, o + j + 3 * L);
+        }
+        for (; j <= n - L; j += L) {
+            FloatVector.fromArray(S, y, o + j).mul(vs).intoArray(y, o + j);
+        }
+        if (j < n && n >= L) {
+            int q = n - L;
+            FloatVector v = FloatVector.fromArray(S, y, o + q);
+            v.blend(v.mul(vs), VectorMask.fromArray(S, FRESH, L - (j - q))).intoArray(y, o + q);
+            j = n;
         }
         for (; j < n; j++) {
             y[o + j] *= s;
@@ -203,6 +279,13 @@ final class VectorRowKernels extends ScalarRowKernels {
         int j = 0;
         for (; j < b; j += L) {
             FloatVector.fromArray(S, x, i + j).mul(h).sub(vmh).mul(th).sub(logSum).intoArray(y, o + j);
+        }
+        if (j < n && n >= L) {
+            int q = n - L;
+            FloatVector r = FloatVector.fromArray(S, x, i + q).mul(h).sub(vmh).mul(th).sub(logSum);
+            FloatVector.fromArray(S, y, o + q).blend(r, VectorMask.fromArray(S, FRESH, L - (j - q)))
+                    .intoArray(y, o + q);
+            j = n;
         }
         for (; j < n; j++) {
             y[o + j] = (x[i + j] * h - mh) * th - logSum;
@@ -380,7 +463,7 @@ final class VectorRowKernels extends ScalarRowKernels {
             }
             return true;
         }
-        expStoreBlock(x, i, scratch, 0, n, m, t);
+        expStore(x, i, scratch, 0, n, m, t, EXP_MAGIC + TINY_SHIFT, EXP_ZERO_SHIFTED);
         tinySums(scratch, cols);
         return tinyNormalize(y, o, cols, scratch, rowOf);
     }
