@@ -2,6 +2,7 @@ package io.softmaxcl;
 
 import io.softmaxcl.internal.ComputeBackend;
 import io.softmaxcl.internal.RowOp;
+import io.softmaxcl.internal.RowStagingAccess;
 import io.softmaxcl.internal.cpu.HalfCodecs;
 
 import java.nio.FloatBuffer;
@@ -22,6 +23,10 @@ final class RowStaging {
     private static final int KEEP = 1 << 20;
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    static {
+        RowStagingAccess.register(RowStaging::forward);   // for the CLI's bench of half storage
+    }
 
     private RowStaging() {
     }
