@@ -41,6 +41,10 @@ final class RowStaging {
                     invTemperature, mask, maskOffset);
             return;
         }
+        if (mask == null && isArray(in) && isArray(out) && backend.forwardHalf(op, in.storage, in.offset, in.type,
+                out.storage, out.offset, out.type, rows, cols, invTemperature)) {
+            return;   // the backend converted inside its own passes
+        }
         int block = blockRows(rows, cols);
         backend.rowRanges(rows, cols, (from, to) -> {
             Scratch s = SCRATCH.get();
@@ -128,6 +132,10 @@ final class RowStaging {
             }
             s.release(KEEP);
         });
+    }
+
+    private static boolean isArray(RowData d) {
+        return d.storage instanceof float[] || d.storage instanceof short[];
     }
 
     private static int blockRows(int rows, int cols) {

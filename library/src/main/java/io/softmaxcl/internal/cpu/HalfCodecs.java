@@ -54,6 +54,37 @@ public final class HalfCodecs {
         }
     }
 
+    /** Decodes like {@link #decode} and returns the largest value, NaN if any is NaN (−Inf for none larger). */
+    static float decodeMax(DType type, short[] src, int srcOffset, float[] dst, int dstOffset, int n) {
+        if (ready) {
+            return type == DType.BF16 ? HalfLanes.decodeMaxBf16(src, srcOffset, dst, dstOffset, n)
+                    : HalfLanes.decodeMaxF16(src, srcOffset, dst, dstOffset, n);
+        }
+        HalfFloats.decode(type, src, srcOffset, dst, dstOffset, n);
+        float max = Float.NEGATIVE_INFINITY;
+        boolean nan = false;
+        for (int j = dstOffset, end = dstOffset + n; j < end; j++) {
+            float v = dst[j];
+            max = v > max ? v : max;
+            nan |= v != v;
+        }
+        return nan ? Float.NaN : max;
+    }
+
+    /** Encodes {@code src · s} like {@link #encode}. */
+    static void encodeScaled(DType type, float[] src, int srcOffset, float s, short[] dst, int dstOffset, int n) {
+        if (!ready) {
+            for (int j = 0; j < n; j++) {
+                float v = src[srcOffset + j] * s;
+                dst[dstOffset + j] = type == DType.BF16 ? HalfFloats.f32ToBf16(v) : HalfFloats.f32ToF16(v);
+            }
+        } else if (type == DType.BF16) {
+            HalfLanes.encodeScaledBf16(src, srcOffset, s, dst, dstOffset, n);
+        } else {
+            HalfLanes.encodeScaledF16(src, srcOffset, s, dst, dstOffset, n);
+        }
+    }
+
     /** True when conversions use the vector lanes. */
     public static boolean vectorized() {
         return ready;
@@ -85,6 +116,9 @@ public final class HalfCodecs {
                 HalfLanes.decodeF16(h, 0, f, 0, n);
                 HalfLanes.encodeBf16(f, 0, h, 0, n);
                 HalfLanes.decodeBf16(h, 0, f, 0, n);
+                float m = HalfLanes.decodeMaxF16(h, 0, f, 0, n) + HalfLanes.decodeMaxBf16(h, 0, f, 0, n);
+                HalfLanes.encodeScaledF16(f, 0, m == m ? 0.5f : 1f, h, 0, n);
+                HalfLanes.encodeScaledBf16(f, 0, 2f, h, 0, n);
                 long dt = System.nanoTime() - t0;
                 if (round < 4000) {
                     continue;

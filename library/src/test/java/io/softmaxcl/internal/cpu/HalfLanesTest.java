@@ -67,6 +67,71 @@ class HalfLanesTest {
         checkEncode(true, randomFloats(4_000_000, 2));
     }
 
+    @Test
+    void decodeMaxGivesTheDecodedValuesAndTheirMax() {
+        SplittableRandom random = new SplittableRandom(3);
+        for (int t = 0; t < 2; t++) {
+            boolean bf16 = t == 1;
+            for (int trial = 0; trial < 3000; trial++) {
+                int n = 1 + random.nextInt(200);
+                short[] bits = new short[n + 1];
+                int kind = trial % 4;   // 0 random finite, 1 with ±Inf, 2 with a NaN, 3 all −Inf / negative / zeros
+                for (int i = 0; i < bits.length; i++) {
+                    int b = random.nextInt(1 << 16);
+                    int exp = bf16 ? (b >>> 7) & 0xff : (b >>> 10) & 0x1f;
+                    boolean special = exp == (bf16 ? 0xff : 0x1f);
+                    if (special) {
+                        b &= bf16 ? 0x807f : 0x83ff;   // exponent 0: a subnormal instead
+                    }
+                    if (kind == 3) {
+                        b = random.nextInt(3) == 0 ? (bf16 ? 0xff80 : 0xfc00) : random.nextBoolean() ? 0x8000 : b | 0x8000;
+                    }
+                    bits[i] = (short) b;
+                }
+                if (kind == 1) {
+                    bits[1 + random.nextInt(n)] = (short) (random.nextBoolean() ? (bf16 ? 0x7f80 : 0x7c00) : (bf16 ? 0xff80 : 0xfc00));
+                }
+                if (kind == 2) {
+                    bits[1 + random.nextInt(n)] = (short) (bf16 ? 0xffc1 : 0x7d01);
+                }
+                float[] got = new float[n + 2];
+                float max = bf16 ? HalfLanes.decodeMaxBf16(bits, 1, got, 2, n) : HalfLanes.decodeMaxF16(bits, 1, got, 2, n);
+                float want = Float.NEGATIVE_INFINITY;
+                boolean nan = false;
+                for (int i = 0; i < n; i++) {
+                    float v = bf16 ? HalfFloats.bf16ToF32(bits[1 + i]) : HalfFloats.f16ToF32(bits[1 + i]);
+                    if (Float.floatToRawIntBits(v) != Float.floatToRawIntBits(got[2 + i])) {
+                        fail("decodeMax value " + i + " of trial " + trial + ": got " + got[2 + i] + ", want " + v);
+                    }
+                    want = v > want ? v : want;
+                    nan |= v != v;
+                }
+                want = nan ? Float.NaN : want;
+                // ±0 compare equal: which zero is the max does not change any exp(x − max)
+                if (!(Float.compare(max, want) == 0 || (max == 0 && want == 0))) {
+                    fail((bf16 ? "bf16" : "f16") + " decodeMax trial " + trial + " (n " + n + "): got " + max
+                            + ", want " + want);
+                }
+            }
+        }
+    }
+
+    @Test
+    void encodeScaledIsEncodeOfTheProduct() {
+        float[] values = randomFloats(200_001, 4);
+        for (float s : new float[] {1f, 0.37f, 3e-5f, 7e4f}) {
+            short[] f16 = new short[values.length];
+            short[] bf16 = new short[values.length];
+            HalfLanes.encodeScaledF16(values, 0, s, f16, 0, values.length);
+            HalfLanes.encodeScaledBf16(values, 0, s, bf16, 0, values.length);
+            for (int i = 0; i < values.length; i++) {
+                if (f16[i] != HalfFloats.f32ToF16(values[i] * s) || bf16[i] != HalfFloats.f32ToBf16(values[i] * s)) {
+                    fail("encodeScaled of " + values[i] + " · " + s);
+                }
+            }
+        }
+    }
+
     private static void checkEncode(boolean bf16, float[] values) {
         short[] got = new short[values.length + 5];
         int n = values.length - 1;
