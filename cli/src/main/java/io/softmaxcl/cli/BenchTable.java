@@ -52,7 +52,8 @@ final class BenchTable {
                     out.append(line(r.shape().toString(), "copy " + copy.threads() + "T", copy.timings(),
                             (double) r.bytes() / copy.timings().median(), 1.0, null).stripTrailing()).append('\n');
                 }
-                String backend = r.dtype() == DType.F32 ? r.backend() : r.backend() + " " + BenchCommand.label(r.dtype());
+                String backend = r.dtype() == DType.F32 ? r.backend()
+                        : r.backend() + " " + BenchCommand.label(r.dtype());
                 StringBuilder l = new StringBuilder(line("", backend, r.timings(), r.gbps(), r.solFraction(),
                         r.speedupVsCpu()));
                 if (r.kernel() != null) {
@@ -77,8 +78,8 @@ final class BenchTable {
         if (results.stream().noneMatch(r -> r.dtype() != DType.F32)) {
             return "";
         }
-        StringBuilder out = new StringBuilder("\nstorage types: rows/s (median), GB/s, and rows/s over f32's in this run"
-                + " (same backend, op, shape)\n");
+        StringBuilder out = new StringBuilder("\nstorage types: rows/s (median), GB/s, and rows/s over f32's in this"
+                + " run (same backend, op, shape)\n");
         out.append(String.format(Locale.ROOT, "%-20s %-12s %-14s %12s %8s %8s%n", "op", "shape", "backend",
                 "rows/s", "GB/s", "vs f32"));
         for (BenchResult r : results) {

@@ -84,18 +84,21 @@ class HalfLanesTest {
                         b &= bf16 ? 0x807f : 0x83ff;   // exponent 0: a subnormal instead
                     }
                     if (kind == 3) {
-                        b = random.nextInt(3) == 0 ? (bf16 ? 0xff80 : 0xfc00) : random.nextBoolean() ? 0x8000 : b | 0x8000;
+                        b = random.nextInt(3) == 0 ? (bf16 ? 0xff80 : 0xfc00)
+                                : random.nextBoolean() ? 0x8000 : b | 0x8000;
                     }
                     bits[i] = (short) b;
                 }
                 if (kind == 1) {
-                    bits[1 + random.nextInt(n)] = (short) (random.nextBoolean() ? (bf16 ? 0x7f80 : 0x7c00) : (bf16 ? 0xff80 : 0xfc00));
+                    int inf = bf16 ? 0x7f80 : 0x7c00;
+                    bits[1 + random.nextInt(n)] = (short) (random.nextBoolean() ? inf : inf | 0x8000);
                 }
                 if (kind == 2) {
                     bits[1 + random.nextInt(n)] = (short) (bf16 ? 0xffc1 : 0x7d01);
                 }
                 float[] got = new float[n + 2];
-                float max = bf16 ? HalfLanes.decodeMaxBf16(bits, 1, got, 2, n) : HalfLanes.decodeMaxF16(bits, 1, got, 2, n);
+                float max = bf16 ? HalfLanes.decodeMaxBf16(bits, 1, got, 2, n)
+                        : HalfLanes.decodeMaxF16(bits, 1, got, 2, n);
                 float want = Float.NEGATIVE_INFINITY;
                 boolean nan = false;
                 for (int i = 0; i < n; i++) {
