@@ -38,6 +38,9 @@ import java.util.concurrent.TimeUnit;
             "Default shapes: 1x32000,32x32000,8x128256,64x151936,4096x1000,65536x10,1x1048576,512x50257."})
 final class BenchCommand implements Callable<Integer> {
 
+    /** Interleaved rounds when several --dtype values are compared. */
+    static final int DTYPE_ROUNDS = 5;
+
     @Spec
     CommandSpec spec;
 
@@ -133,6 +136,7 @@ final class BenchCommand implements Callable<Integer> {
             boolean preWarm = sampler.warmupNs() > 0;
             try (Progress progress = Progress.start(err, !noProgress,
                     (long) shapeList.size() * opList.size() * dtypeList.size() * (open.size() + 1)
+                            * (dtypeList.size() > 1 ? DTYPE_ROUNDS : 1)
                             + (preWarm ? open.size() : 0))) {
                 if (preWarm) {
                     for (Opened b : open) {
@@ -142,9 +146,8 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 for (BenchOp op : opList) {
                     for (BenchShape shape : shapeList) {
-                        for (DType dtype : dtypeList) {
-                            results.addAll(measure(op, shape, dtype, open, copyProbe, sampler, config, progress));
-                        }
+                        results.addAll(measureTypes(op, shape, dtypeList, open, copyProbe, sampler, config,
+                                progress));
                     }
                 }
             }
@@ -169,6 +172,41 @@ final class BenchCommand implements Callable<Integer> {
 
     /** A backend as requested ({@code id}: the name the user asked for) and as opened. */
     private record Opened(String id, ComputeBackend backend) {
+    }
+
+    /**
+     * One storage type: as before. Several: {@value #DTYPE_ROUNDS} interleaved rounds, each type timed for a share
+     * of the budget in every round and the samples pooled, so that a load change on this shared machine hits every
+     * type alike and the ratios stay meaningful.
+     */
+    private List<BenchResult> measureTypes(BenchOp op, BenchShape shape, List<DType> types, List<Opened> open,
+                                           CopyProbe copyProbe, BenchSampler sampler, EngineConfig config,
+                                           Progress progress) throws UserInputException {
+        if (types.size() == 1) {
+            return measure(op, shape, types.get(0), open, copyProbe, sampler, config, progress);
+        }
+        BenchSampler slice = sampler.scaled(1.0 / DTYPE_ROUNDS);
+        List<List<BenchResult>> rounds = new ArrayList<>();
+        for (int round = 0; round < DTYPE_ROUNDS; round++) {
+            for (DType type : types) {
+                rounds.add(measure(op, shape, type, open, copyProbe, slice, config, progress));
+            }
+        }
+        List<BenchResult> merged = new ArrayList<>();
+        for (int t = 0; t < types.size(); t++) {
+            for (int b = 0; b < rounds.get(t).size(); b++) {
+                BenchResult first = rounds.get(t).get(b);
+                List<long[]> samples = new ArrayList<>();
+                for (int round = 0; round < DTYPE_ROUNDS; round++) {
+                    samples.add(rounds.get(round * types.size() + t).get(b).timings().sortedNs());
+                }
+                long[] all = samples.stream().flatMapToLong(java.util.Arrays::stream).toArray();
+                merged.add(new BenchResult(first.backend(), first.device(), op, shape, first.threads(),
+                        BenchTimings.of(all).withWarmup(first.timings().warmupNs()), first.kernel(), first.copy(),
+                        first.deviceCopy(), null, first.dtype()));
+            }
+        }
+        return merged;
     }
 
     private List<BenchResult> measure(BenchOp op, BenchShape shape, DType dtype, List<Opened> open,
