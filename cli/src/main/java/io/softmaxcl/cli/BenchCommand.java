@@ -2,6 +2,7 @@ package io.softmaxcl.cli;
 
 import io.softmaxcl.Backend;
 import io.softmaxcl.BackendUnavailableException;
+import io.softmaxcl.DType;
 import io.softmaxcl.internal.Backends;
 import io.softmaxcl.internal.ComputeBackend;
 import io.softmaxcl.internal.DeviceBenchmark;
@@ -37,6 +38,9 @@ import java.util.concurrent.TimeUnit;
             "Default shapes: 1x32000,32x32000,8x128256,64x151936,4096x1000,65536x10,1x1048576,512x50257."})
 final class BenchCommand implements Callable<Integer> {
 
+    /** Interleaved rounds when several --dtype values are compared. */
+    static final int DTYPE_ROUNDS = 5;
+
     @Spec
     CommandSpec spec;
 
@@ -52,6 +56,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--shapes", split = ",", paramLabel = "RxC",
             description = "shapes as ROWSxCOLS separated by commas; 'standard' is the default set")
     List<String> shapes = List.of("standard");
+
+    @Option(names = "--dtype", split = ",", paramLabel = "T",
+            description = "row storage, input and output: f32 (default), f16, bf16; several separated by commas are"
+                    + " timed one after another per shape and backend, with rows/s and the ratio to f32")
+    List<String> dtypes = List.of("f32");
 
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all processors)")
     int threads;
@@ -87,6 +96,15 @@ final class BenchCommand implements Callable<Integer> {
         List<BenchShape> shapeList = parse(() -> BenchShape.parseList(shapes));
         List<BenchOp> opList = parse(() -> List.copyOf(new LinkedHashSet<>(ops.stream().map(BenchOp::parse).toList())));
         Set<Backend> wanted = parse(this::wantedBackends);
+        List<DType> dtypeList = parse(() -> List.copyOf(new LinkedHashSet<>(dtypes.stream().map(BenchCommand::dtype)
+                .toList())));
+        if (!dtypeList.equals(List.of(DType.F32))) {   // a half op that cannot be timed fails now, not after minutes
+            for (BenchOp op : opList) {
+                for (DType dtype : dtypeList) {
+                    parse(() -> op.prepare(new BenchShape(1, 1), dtype));
+                }
+            }
+        }
         requireDirectoryFor(json);
         requireDirectoryFor(chart);
         boolean all = backends.stream().anyMatch(b -> b.trim().equalsIgnoreCase("all"));
@@ -117,16 +135,19 @@ final class BenchCommand implements Callable<Integer> {
             List<BenchResult> results = new ArrayList<>();
             boolean preWarm = sampler.warmupNs() > 0;
             try (Progress progress = Progress.start(err, !noProgress,
-                    (long) shapeList.size() * opList.size() * (open.size() + 1) + (preWarm ? open.size() : 0))) {
+                    (long) shapeList.size() * opList.size() * dtypeList.size() * (open.size() + 1)
+                            * (dtypeList.size() > 1 ? DTYPE_ROUNDS : 1)
+                            + (preWarm ? open.size() : 0))) {
                 if (preWarm) {
                     for (Opened b : open) {
                         progress.step("warm-up " + b.id());
-                        preWarm(b.backend(), opList, shapeList, 5 * sampler.warmupNs() / 2);
+                        preWarm(b.backend(), opList, shapeList, dtypeList, 5 * sampler.warmupNs() / 2);
                     }
                 }
                 for (BenchOp op : opList) {
                     for (BenchShape shape : shapeList) {
-                        results.addAll(measure(op, shape, open, copyProbe, sampler, config, progress));
+                        results.addAll(measureTypes(op, shape, dtypeList, open, copyProbe, sampler, config,
+                                progress));
                     }
                 }
             }
@@ -153,28 +174,64 @@ final class BenchCommand implements Callable<Integer> {
     private record Opened(String id, ComputeBackend backend) {
     }
 
-    private List<BenchResult> measure(BenchOp op, BenchShape shape, List<Opened> open, CopyProbe copyProbe,
-                                      BenchSampler sampler, EngineConfig config, Progress progress)
-            throws UserInputException {
+    /**
+     * One storage type: as before. Several: {@value #DTYPE_ROUNDS} interleaved rounds, each type timed for a share
+     * of the budget in every round and the samples pooled, so that a load change on this shared machine hits every
+     * type alike and the ratios stay meaningful.
+     */
+    private List<BenchResult> measureTypes(BenchOp op, BenchShape shape, List<DType> types, List<Opened> open,
+                                           CopyProbe copyProbe, BenchSampler sampler, EngineConfig config,
+                                           Progress progress) throws UserInputException {
+        if (types.size() == 1) {
+            return measure(op, shape, types.get(0), open, copyProbe, sampler, config, progress);
+        }
+        BenchSampler slice = sampler.scaled(1.0 / DTYPE_ROUNDS);
+        List<List<BenchResult>> rounds = new ArrayList<>();
+        for (int round = 0; round < DTYPE_ROUNDS; round++) {
+            for (DType type : types) {
+                rounds.add(measure(op, shape, type, open, copyProbe, slice, config, progress));
+            }
+        }
+        List<BenchResult> merged = new ArrayList<>();
+        for (int t = 0; t < types.size(); t++) {
+            for (int b = 0; b < rounds.get(t).size(); b++) {
+                BenchResult first = rounds.get(t).get(b);
+                List<long[]> samples = new ArrayList<>();
+                for (int round = 0; round < DTYPE_ROUNDS; round++) {
+                    samples.add(rounds.get(round * types.size() + t).get(b).timings().sortedNs());
+                }
+                long[] all = samples.stream().flatMapToLong(java.util.Arrays::stream).toArray();
+                merged.add(new BenchResult(first.backend(), first.device(), op, shape, first.threads(),
+                        BenchTimings.of(all).withWarmup(first.timings().warmupNs()), first.kernel(), first.copy(),
+                        first.deviceCopy(), null, first.dtype()));
+            }
+        }
+        return merged;
+    }
+
+    private List<BenchResult> measure(BenchOp op, BenchShape shape, DType dtype, List<Opened> open,
+                                      CopyProbe copyProbe, BenchSampler sampler, EngineConfig config,
+                                      Progress progress) throws UserInputException {
         try {
-            return measureOrFail(op, shape, open, copyProbe, sampler, config, progress);
+            return measureOrFail(op, shape, dtype, open, copyProbe, sampler, config, progress);
         } catch (OutOfMemoryError e) {
             throw new UserInputException("not enough Java heap for " + op.id() + " on " + shape + " (about "
                     + 2 * shape.elements() * op.bytesPerElement() / (1 << 20) + " MiB of arrays): raise -Xmx");
         }
     }
 
-    private List<BenchResult> measureOrFail(BenchOp op, BenchShape shape, List<Opened> open, CopyProbe copyProbe,
-                                            BenchSampler sampler, EngineConfig config, Progress progress) {
-        BenchOp.Workload workload = op.prepare(shape);
-        long bytes = shape.elements() * op.bytesPerElement();
+    private List<BenchResult> measureOrFail(BenchOp op, BenchShape shape, DType dtype, List<Opened> open,
+                                            CopyProbe copyProbe, BenchSampler sampler, EngineConfig config,
+                                            Progress progress) {
+        BenchOp.Workload workload = op.prepare(shape, dtype);
+        long bytes = shape.elements() * op.bytesPerElement(dtype);
         progress.step("copy " + shape);
         CopyProbe.Result copy = copyProbe.measure(bytes, sampler.scaled(0.5));
         List<BenchResult> results = new ArrayList<>();
         for (Opened opened : open) {
             String id = opened.id();
             ComputeBackend backend = opened.backend();
-            progress.step(id + " " + op.id() + " " + shape);
+            progress.step(id + " " + op.id() + " " + shape + (dtype == DType.F32 ? "" : " " + label(dtype)));
             BenchTimings timings = sampler.sample(() -> workload.run(backend));
             if (timings.jitStillBusy(sampler)) {
                 progress.note("the JIT was still compiling after the warm-up of " + id + " " + op.id() + " "
@@ -182,7 +239,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             BenchTimings kernel = null;
             BenchTimings deviceCopy = null;
-            if (backend instanceof DeviceBenchmark device) {
+            if (backend instanceof DeviceBenchmark device && dtype == DType.F32) {   // device kernels: float32
                 if (op.kernelOp() != null) {
                     kernel = deviceTimes(sampler, (w, n) -> device.kernelTimes(op.kernelOp(), shape.rows(),
                             shape.cols(), w, n));
@@ -196,7 +253,7 @@ final class BenchCommand implements Callable<Integer> {
                 default -> null;
             };
             results.add(new BenchResult(id, backend.device(), op, shape, threadCount, timings, kernel, copy,
-                    deviceCopy, null));
+                    deviceCopy, null, dtype));
         }
         return results;
     }
@@ -207,7 +264,8 @@ final class BenchCommand implements Callable<Integer> {
      * rich profile before the first measurement. Without it the first shape measured could still be running
      * C1 code after its own warm-up: C2 needs hundreds of calls of each kernel method.
      */
-    private static void preWarm(ComputeBackend backend, List<BenchOp> ops, List<BenchShape> shapes, long ns) {
+    private static void preWarm(ComputeBackend backend, List<BenchOp> ops, List<BenchShape> shapes,
+                                List<DType> dtypes, long ns) {
         if (backend.kind() == Backend.CPU) {
             // CPU backends compute with scalar kernels until the vector ones are compiled: time the steady state.
             try {
@@ -222,7 +280,9 @@ final class BenchCommand implements Callable<Integer> {
         List<BenchOp.Workload> workloads = new ArrayList<>();
         for (BenchOp op : ops) {
             for (BenchShape shape : small) {
-                workloads.add(op.prepare(shape));
+                for (DType dtype : dtypes) {
+                    workloads.add(op.prepare(shape, dtype));
+                }
             }
         }
         long end = System.nanoTime() + ns;
@@ -242,6 +302,20 @@ final class BenchCommand implements Callable<Integer> {
 
     private interface DeviceTimer {
         long[] times(int warmup, int reps);
+    }
+
+    private static DType dtype(String text) {
+        return switch (text.trim().toLowerCase(Locale.ROOT)) {
+            case "f32" -> DType.F32;
+            case "f16" -> DType.F16;
+            case "bf16" -> DType.BF16;
+            default -> throw new IllegalArgumentException("unknown --dtype '" + text + "': expected f32, f16 or bf16");
+        };
+    }
+
+    /** The CLI's name of a storage type: f32, f16, bf16. */
+    static String label(DType dtype) {
+        return dtype.name().toLowerCase(Locale.ROOT);
     }
 
     private Set<Backend> wantedBackends() {

@@ -54,6 +54,7 @@ final class BenchJson {
         m.put("backend", r.backend());
         m.put("device", r.device());
         m.put("op", r.op().id());
+        m.put("dtype", r.dtype().name().toLowerCase(java.util.Locale.ROOT));
         m.put("rows", r.shape().rows());
         m.put("cols", r.shape().cols());
         m.put("threads", r.threads());

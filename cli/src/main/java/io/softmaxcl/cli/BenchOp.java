@@ -1,7 +1,11 @@
 package io.softmaxcl.cli;
 
+import io.softmaxcl.DType;
+import io.softmaxcl.RowData;
 import io.softmaxcl.internal.ComputeBackend;
+import io.softmaxcl.internal.HalfFloats;
 import io.softmaxcl.internal.RowOp;
+import io.softmaxcl.internal.RowStagingAccess;
 import io.softmaxcl.internal.cpu.ScalarBackend;
 
 import java.util.Arrays;
@@ -43,6 +47,11 @@ enum BenchOp {
         return bytesPerElement;
     }
 
+    /** Bytes per element when rows are stored as {@code type} (half: 2 in + 2 out, a mask byte on top). */
+    int bytesPerElement(DType type) {
+        return type == DType.F32 ? bytesPerElement : this == MASKED_SOFTMAX ? 5 : bytesPerElement / 2;
+    }
+
     /** The forward operation a device can time on resident data, or null when the device SPI has none. */
     RowOp kernelOp() {
         return kernelOp;
@@ -61,6 +70,40 @@ enum BenchOp {
     /** One call of this operation on a backend, with its arrays allocated once and reused by every call. */
     interface Workload {
         void run(ComputeBackend backend);
+    }
+
+    /**
+     * A workload on rows stored as {@code type}: float32 as {@link #prepare(BenchShape)}; half input and output
+     * of the same type through the engine's {@link RowData} path (softmax, log-softmax, masked-softmax only).
+     */
+    Workload prepare(BenchShape shape, DType type) {
+        if (type == DType.F32) {
+            return prepare(shape);
+        }
+        if (kernelOp == null) {
+            throw new IllegalArgumentException("--dtype " + type.name().toLowerCase(java.util.Locale.ROOT)
+                    + " times softmax, log-softmax and masked-softmax only (not " + id + ")");
+        }
+        int n = Math.toIntExact(shape.elements());
+        SplittableRandom random = new SplittableRandom(42);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (random.nextDouble() * 20 - 10);
+        }
+        short[] in = new short[n];
+        HalfFloats.encode(type, x, 0, in, 0, n);
+        short[] out = new short[n];
+        byte[] mask = this == MASKED_SOFTMAX ? new byte[n] : null;
+        if (mask != null) {
+            for (int i = 0; i < n; i++) {
+                mask[i] = (byte) (random.nextInt(10) == 0 ? 0 : 1);
+            }
+        }
+        RowData inRows = RowData.of(in, 0, type);
+        RowData outRows = RowData.of(out, 0, type);
+        RowStagingAccess.Forward staged = RowStagingAccess.forward();
+        RowOp op = kernelOp;
+        return b -> staged.forward(b, op, inRows, outRows, shape.rows(), shape.cols(), 1f, mask, 0);
     }
 
     /** Allocates inputs (logit-like values in [-10, 10), fixed seed) and outputs for one shape. */

@@ -1,5 +1,7 @@
 package io.softmaxcl.cli;
 
+import io.softmaxcl.DType;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -10,15 +12,27 @@ import java.util.List;
  * @param kernel         kernel-only timings on resident data (devices only), or null
  * @param copy           the host copy of the same bytes, measured in the same run (the speed of light)
  * @param deviceCopy     the device's own buffer copy of the same bytes (devices only), or null
- * @param cpuMedianNs    the CPU backend's median for the same op and shape in this run, or null
+ * @param cpuMedianNs    the CPU backend's median for the same op, shape and dtype in this run, or null
+ * @param dtype          the rows' storage type (input and output)
  */
 record BenchResult(String backend, String device, BenchOp op, BenchShape shape, Integer threads,
                    BenchTimings timings, BenchTimings kernel, CopyProbe.Result copy, BenchTimings deviceCopy,
-                   Long cpuMedianNs) {
+                   Long cpuMedianNs, DType dtype) {
+
+    /** A float32 result. */
+    BenchResult(String backend, String device, BenchOp op, BenchShape shape, Integer threads, BenchTimings timings,
+                BenchTimings kernel, CopyProbe.Result copy, BenchTimings deviceCopy, Long cpuMedianNs) {
+        this(backend, device, op, shape, threads, timings, kernel, copy, deviceCopy, cpuMedianNs, DType.F32);
+    }
 
     /** The least bytes the operation moves: the numerator of GB/s. */
     long bytes() {
-        return shape.elements() * op.bytesPerElement();
+        return shape.elements() * op.bytesPerElement(dtype);
+    }
+
+    /** Rows per second. */
+    double rowsPerSecond() {
+        return shape.rows() * 1e9 / timings.median();
     }
 
     /** Bytes per nanosecond is GB/s (10^9 bytes per second). */
@@ -54,10 +68,11 @@ record BenchResult(String backend, String device, BenchOp op, BenchShape shape, 
         List<BenchResult> linked = new ArrayList<>(results.size());
         for (BenchResult r : results) {
             Long cpu = results.stream()
-                    .filter(c -> c.backend.equals("cpu") && c.op == r.op && c.shape.equals(r.shape))
+                    .filter(c -> c.backend.equals("cpu") && c.op == r.op && c.shape.equals(r.shape)
+                            && c.dtype == r.dtype)
                     .map(c -> c.timings.median()).findFirst().orElse(null);
             linked.add(new BenchResult(r.backend, r.device, r.op, r.shape, r.threads, r.timings, r.kernel, r.copy,
-                    r.deviceCopy, cpu));
+                    r.deviceCopy, cpu, r.dtype));
         }
         return linked;
     }

@@ -1,5 +1,7 @@
 package io.softmaxcl.cli;
 
+import io.softmaxcl.DType;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,7 +32,10 @@ final class BenchTable {
         for (Map.Entry<BenchOp, List<BenchResult>> e : byOp.entrySet()) {
             BenchOp op = e.getKey();
             out.append('\n').append(op.id()).append(": median time per call; GB/s counts ")
-                    .append(op.bytesPerElement()).append(" bytes per element; SoL = time to copy the same bytes / time")
+                    .append(op.bytesPerElement()).append(" bytes per element")
+                    .append(e.getValue().stream().anyMatch(r -> r.dtype() != DType.F32)
+                            ? " (" + op.bytesPerElement(DType.F16) + " for f16/bf16 rows)" : "")
+                    .append("; SoL = time to copy the same bytes / time")
                     .append(" (1.00 = as fast as a copy); vs cpu = cpu time / time\n");
             boolean device = e.getValue().stream().anyMatch(r -> r.kernel() != null || r.deviceCopy() != null);
             if (device) {
@@ -38,14 +43,18 @@ final class BenchTable {
             }
             out.append(HEADER).append(device ? KERNEL_HEADER : "").append('\n');
             BenchShape previous = null;
+            DType previousType = null;
             for (BenchResult r : e.getValue()) {
-                if (!r.shape().equals(previous)) {
+                if (!r.shape().equals(previous) || r.dtype() != previousType) {
                     previous = r.shape();
+                    previousType = r.dtype();
                     CopyProbe.Result copy = r.copy();
                     out.append(line(r.shape().toString(), "copy " + copy.threads() + "T", copy.timings(),
                             (double) r.bytes() / copy.timings().median(), 1.0, null).stripTrailing()).append('\n');
                 }
-                StringBuilder l = new StringBuilder(line("", r.backend(), r.timings(), r.gbps(), r.solFraction(),
+                String backend = r.dtype() == DType.F32 ? r.backend()
+                        : r.backend() + " " + BenchCommand.label(r.dtype());
+                StringBuilder l = new StringBuilder(line("", backend, r.timings(), r.gbps(), r.solFraction(),
                         r.speedupVsCpu()));
                 if (r.kernel() != null) {
                     l.append(String.format(Locale.ROOT, " | %10s %8s %6s %7s", time(r.kernel().median()),
@@ -59,6 +68,27 @@ final class BenchTable {
                             .stripTrailing()).append('\n');
                 }
             }
+        }
+        out.append(dtypeRatios(results));
+        return out.toString();
+    }
+
+    /** With half rows in the run: rows/s, GB/s and the ratio of rows/s to float32 for the same backend, op, shape. */
+    static String dtypeRatios(List<BenchResult> results) {
+        if (results.stream().noneMatch(r -> r.dtype() != DType.F32)) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder("\nstorage types: rows/s (median), GB/s, and rows/s over f32's in this"
+                + " run (same backend, op, shape)\n");
+        out.append(String.format(Locale.ROOT, "%-20s %-12s %-14s %12s %8s %8s%n", "op", "shape", "backend",
+                "rows/s", "GB/s", "vs f32"));
+        for (BenchResult r : results) {
+            BenchResult f32 = results.stream().filter(c -> c.dtype() == DType.F32 && c.op() == r.op()
+                    && c.shape().equals(r.shape()) && c.backend().equals(r.backend())).findFirst().orElse(null);
+            Double ratio = f32 == null ? null : r.rowsPerSecond() / f32.rowsPerSecond();
+            out.append(String.format(Locale.ROOT, "%-20s %-12s %-14s %12s %8s %8s", r.op().id(), r.shape(),
+                    r.backend() + " " + BenchCommand.label(r.dtype()), String.format(Locale.ROOT, "%.4g",
+                            r.rowsPerSecond()), num(r.gbps()), times(ratio)).stripTrailing()).append('\n');
         }
         return out.toString();
     }

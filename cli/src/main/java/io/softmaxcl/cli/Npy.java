@@ -52,6 +52,10 @@ final class Npy {
     record Floats(float[] values, int[] shape, NpyType type) {
     }
 
+    /** 16-bit patterns (float16, or bfloat16 bits stored as uint16) with their shape and dtype. */
+    record Shorts(short[] values, int[] shape, NpyType type) {
+    }
+
     /** Integer data (int32 or int64 narrowed to int) with its shape. */
     record Ints(int[] values, int[] shape) {
     }
@@ -81,6 +85,31 @@ final class Npy {
                 done += k;
             }
             return new Floats(h.fortranOrder() ? transpose(values, h.shape()) : values, h.shape(), h.type());
+        }
+    }
+
+    /** The dtype a valid {@code .npy} file holds, or the one-line error of a read accepting only {@code accepted}. */
+    static NpyType dtypeOf(Path file, String role, Set<NpyType> accepted, String expected) throws IOException {
+        try (FileChannel ch = open(file)) {
+            return readHeader(ch, file, role, accepted, expected).type();
+        }
+    }
+
+    /** Reads a float16 ({@code <f2}) or uint16 ({@code <u2}) array as its raw 16-bit patterns. */
+    static Shorts readShorts(Path file, String role) throws IOException {
+        try (FileChannel ch = open(file)) {
+            Header h = readHeader(ch, file, role, EnumSet.of(NpyType.FLOAT16, NpyType.UINT16),
+                    "float16 ('<f2') or uint16 ('<u2')");
+            int n = (int) h.count();
+            short[] values = new short[n];
+            ByteBuffer buf = chunkBuffer(n, 2);
+            int done = 0;
+            while (done < n) {
+                int k = fill(ch, buf, n - done, 2, file);
+                buf.asShortBuffer().get(values, done, k);
+                done += k;
+            }
+            return new Shorts(h.fortranOrder() ? transpose(values, h.shape()) : values, h.shape(), h.type());
         }
     }
 
@@ -158,6 +187,24 @@ final class Npy {
                 }
             }
             buf.limit(k * type.size);
+            writeFully(ch, buf);
+            done += k;
+        }
+    }
+
+    /** Writes 16-bit patterns (C order) as {@code type}, FLOAT16 or UINT16. */
+    static void writeShorts(WritableByteChannel ch, int[] shape, short[] values, NpyType type) throws IOException {
+        if (type != NpyType.FLOAT16 && type != NpyType.UINT16) {
+            throw new IllegalArgumentException("cannot write 16-bit patterns as " + type.descr);
+        }
+        writeFully(ch, ByteBuffer.wrap(header(type, shape)));
+        ByteBuffer buf = chunkBuffer(values.length, 2);
+        int per = buf.capacity() / 2;
+        for (int done = 0; done < values.length; ) {
+            int k = Math.min(per, values.length - done);
+            buf.clear();
+            buf.asShortBuffer().put(values, done, k);
+            buf.limit(k * 2);
             writeFully(ch, buf);
             done += k;
         }
@@ -370,6 +417,21 @@ final class Npy {
         int rows = shape[0];
         int cols = shape[1];
         float[] c = new float[f.length];
+        for (int j = 0; j < cols; j++) {
+            for (int i = 0; i < rows; i++) {
+                c[i * cols + j] = f[j * rows + i];
+            }
+        }
+        return c;
+    }
+
+    private static short[] transpose(short[] f, int[] shape) {
+        if (shape.length < 2) {
+            return f;
+        }
+        int rows = shape[0];
+        int cols = shape[1];
+        short[] c = new short[f.length];
         for (int j = 0; j < cols; j++) {
             for (int i = 0; i < rows; i++) {
                 c[i * cols + j] = f[j * rows + i];

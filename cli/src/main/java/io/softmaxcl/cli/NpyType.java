@@ -4,6 +4,10 @@ package io.softmaxcl.cli;
 enum NpyType {
     FLOAT32("<f4", 4),
     FLOAT64("<f8", 8),
+    /** IEEE float16. */
+    FLOAT16("<f2", 2),
+    /** Raw 16-bit patterns: with {@code --dtype bf16}, bfloat16 bits (NumPy has no bfloat16). */
+    UINT16("<u2", 2),
     INT32("<i4", 4),
     INT64("<i8", 8),
     BOOL("|b1", 1),

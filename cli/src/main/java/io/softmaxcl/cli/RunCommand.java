@@ -3,8 +3,11 @@ package io.softmaxcl.cli;
 import io.softmaxcl.Backend;
 import io.softmaxcl.BackendUnavailableException;
 import io.softmaxcl.CrossEntropy;
+import io.softmaxcl.DType;
+import io.softmaxcl.RowData;
 import io.softmaxcl.Sampling;
 import io.softmaxcl.SoftmaxEngine;
+import io.softmaxcl.internal.HalfFloats;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -14,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
@@ -23,8 +27,8 @@ import java.util.logging.Logger;
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
             "Computes an operation over every row of a NumPy .npy array and writes the result as .npy.",
-            "Input: float32 ('<f4') or float64 ('<f8', computed in float32, written back as '<f8'); 1-D = one row,"
-                + " 2-D = rows x columns; C or Fortran order.",
+            "Input: float32 ('<f4'), float64 ('<f8', computed in float32, written back as '<f8'), float16 ('<f2') or"
+                + " bfloat16 bits ('<u2' with --dtype bf16); 1-D = one row, 2-D = rows x columns; C or Fortran order.",
             "Outputs are written to a temporary file and renamed into place: nothing is left behind on error."},
         footer = {"",
             "Examples:",
@@ -36,6 +40,7 @@ import java.util.logging.Logger;
             "  softmax-cl run --op sample --temperature 0.8 --top-k 50 --top-p 0.9 --seed 1 \\",
             "      --in logits.npy --out tokens.npy",
             "  softmax-cl run --op top-k --k 5 --in logits.npy --out values.npy --indices-out indices.npy",
+            "  softmax-cl run --op softmax --dtype bf16 --out-dtype f32 --in logits_bf16.npy --out probs.npy",
             "",
             "Exit codes: 0 success; 2 bad input, bad options, or an unavailable backend (one line on stderr);"
                 + " 1 an unexpected internal error."})
@@ -69,6 +74,17 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "Y.npy",
             description = "Output array; for cross-entropy the loss.")
     Path out;
+
+    @Option(names = "--dtype", paramLabel = "T",
+            description = "How --in is stored: f32 ('<f4' or '<f8'), f16 ('<f2') or bf16 (raw bfloat16 bits in a '<u2'"
+                    + " file; NumPy has no bfloat16). Default: from the file; a '<u2' file needs --dtype bf16."
+                    + " Arithmetic is float32 either way.")
+    String dtype;
+
+    @Option(names = "--out-dtype", paramLabel = "T",
+            description = "f32, f16 or bf16 ('<f4', '<f2', '<u2') for --out and --grad-out. Default: the input's"
+                    + " type.")
+    String outDtype;
 
     @Option(names = "--temperature", paramLabel = "T",
             description = "softmax / log-softmax of x / T; T finite and > 0. sample: T >= 0, 0 = greedy"
@@ -152,8 +168,15 @@ final class RunCommand implements Callable<Integer> {
         checkPaths();
 
         long t0 = System.nanoTime();
-        Npy.Floats x = Npy.readFloats(in, "--in");
-        int[] shape = x.shape();
+        NpyType fileType = Npy.dtypeOf(in, "--in", EnumSet.of(NpyType.FLOAT32, NpyType.FLOAT64, NpyType.FLOAT16,
+                NpyType.UINT16), "float32 ('<f4'), float64 ('<f8'), float16 ('<f2') or bfloat16 bits ('<u2' with"
+                + " --dtype bf16)");
+        DType inType = inputType(fileType);
+        NpyType outNpy = outputType(fileType);
+        DType outType = dtypeOf(outNpy);
+        Npy.Floats x = inType == DType.F32 ? Npy.readFloats(in, "--in") : null;
+        Npy.Shorts bits = inType == DType.F32 ? null : Npy.readShorts(in, "--in");
+        int[] shape = x != null ? x.shape() : bits.shape();
         if (shape.length == 0) {
             throw new UserInputException(in + ": a 0-d scalar is not a row; expected 1-D (one row) or 2-D "
                     + "(rows × columns)");
@@ -173,7 +196,13 @@ final class RunCommand implements Callable<Integer> {
         long t1 = System.nanoTime();
         long t2;
         String ranOn;
-        float[] data = x.values();
+        // Half rows go through RowData (converted inside the passes) where the op takes it; otherwise they are
+        // decoded exactly to float32 and every output is rounded once to --out-dtype when written.
+        boolean rowData = (inType != DType.F32 || outType != DType.F32) && (operation == Op.SOFTMAX
+                || operation == Op.LOG_SOFTMAX || operation == Op.MASKED_SOFTMAX
+                || operation == Op.CROSS_ENTROPY && inType != DType.F32 && outType == inType);
+        float[] data = x != null ? x.values() : rowData ? null : decode(inType, bits.values());
+        Object result = data;
         float[] loss = null;
         int[] lossShape = null;
         int[] tokens = null;
@@ -181,7 +210,43 @@ final class RunCommand implements Callable<Integer> {
         try (SoftmaxEngine engine = openEngine(requested)) {
             ranOn = engine.backend().id() + " (" + engine.device() + ")";
             t2 = System.nanoTime();
-            switch (operation) {
+            if (rowData) {
+                RowData inRows = x != null ? RowData.of(data, 0) : RowData.of(bits.values(), 0, inType);
+                result = outType == inType ? (x != null ? data : bits.values())
+                        : outType == DType.F32 ? new float[rows * cols] : new short[rows * cols];
+                RowData outRows = result instanceof float[] f ? RowData.of(f, 0) : RowData.of((short[]) result, 0,
+                        outType);
+                switch (operation) {
+                    case SOFTMAX -> {
+                        if (temperature == null) {
+                            engine.softmax(inRows, outRows, rows, cols);
+                        } else {
+                            engine.softmax(inRows, outRows, rows, cols, temperature);
+                        }
+                    }
+                    case LOG_SOFTMAX -> {
+                        if (temperature == null) {
+                            engine.logSoftmax(inRows, outRows, rows, cols);
+                        } else {
+                            engine.logSoftmax(inRows, outRows, rows, cols, temperature);
+                        }
+                    }
+                    case MASKED_SOFTMAX -> engine.maskedSoftmax(inRows, keep, 0, outRows, rows, cols);
+                    default -> {   // cross-entropy, the gradient written over the half logits in their type
+                        CrossEntropy options = new CrossEntropy(red, ignoreIndex, labelSmoothing, gradOut != null);
+                        float[] rowLoss = new float[rows];
+                        float reduced;
+                        try {
+                            reduced = engine.crossEntropy(inRows, rows, cols, classes, 0, options, rowLoss);
+                        } catch (IllegalArgumentException e) {
+                            throw new UserInputException(targets + ": " + e.getMessage());
+                        }
+                        loss = red == CrossEntropy.Reduction.NONE ? rowLoss : new float[] {reduced};
+                        lossShape = red != CrossEntropy.Reduction.NONE || shape.length == 1 ? new int[0]
+                                : new int[] {rows};
+                    }
+                }
+            } else switch (operation) {
                 case SOFTMAX -> {
                     if (temperature == null) {
                         engine.softmax(data, 0, data, 0, rows, cols);
@@ -245,24 +310,80 @@ final class RunCommand implements Callable<Integer> {
         if (operation == Op.ARGMAX || operation == Op.SAMPLE) {
             writeTokens(out, new int[] {rows}, tokens);
         } else if (operation == Op.TOP_K) {
-            writeOutputs(out, new int[] {rows, k}, topValues, null, null, null, x.type());
+            writeOutputs(out, new int[] {rows, k}, topValues, null, null, null, outNpy);
             writeTokens(indicesOut, new int[] {rows, k}, tokens);
         } else if (operation == Op.LOGSUMEXP || operation == Op.ENTROPY) {
-            writeOutputs(out, new int[] {rows}, loss, null, null, null, x.type());
+            writeOutputs(out, new int[] {rows}, loss, null, null, null, outNpy);
         } else if (operation == Op.CROSS_ENTROPY) {
-            writeOutputs(out, lossShape, loss, gradOut, shape, gradOut == null ? null : data, x.type());
+            writeOutputs(out, lossShape, loss, gradOut, shape, gradOut == null ? null : rowData ? bits.values() : data,
+                    outNpy);
         } else {
-            writeOutputs(out, shape, data, null, null, null, x.type());
+            writeOutputs(out, shape, result, null, null, null, outNpy);
         }
         if (verbose) {
             SignalChainingRelaunch.relaunchedBecause()
                     .ifPresent(why -> spec.commandLine().getErr().println("softmax-cl: " + why));
             spec.commandLine().getErr().printf(Locale.ROOT,
                     "softmax-cl: %s of %s %s on %s: read %.1f ms, open %.1f ms, compute %.1f ms, write %.1f ms%n",
-                    op, Npy.shapeString(shape), x.type().descr, ranOn, (t1 - t0) / 1e6, (t2 - t1) / 1e6,
+                    op, Npy.shapeString(shape), fileType.descr + (inType == DType.BF16 ? " (bf16)" : ""), ranOn,
+                    (t1 - t0) / 1e6, (t2 - t1) / 1e6,
                     (t3 - t2) / 1e6, (System.nanoTime() - t3) / 1e6);
         }
         return 0;
+    }
+
+    /** The input's storage type from the file's dtype and {@code --dtype}; a mismatch is one line. */
+    private DType inputType(NpyType fileType) throws UserInputException {
+        if (dtype == null) {
+            if (fileType == NpyType.UINT16) {
+                throw new UserInputException(in + ": dtype '<u2' (uint16) is read only as bfloat16 bits: pass"
+                        + " --dtype bf16 if that is what it holds");
+            }
+            return fileType == NpyType.FLOAT16 ? DType.F16 : DType.F32;
+        }
+        DType t = parseDtype("--dtype", dtype);
+        NpyType needs = t == DType.F16 ? NpyType.FLOAT16 : t == DType.BF16 ? NpyType.UINT16 : null;
+        boolean ok = needs == null ? fileType == NpyType.FLOAT32 || fileType == NpyType.FLOAT64 : fileType == needs;
+        if (!ok) {
+            throw new UserInputException("--dtype " + dtype.trim() + " reads "
+                    + (t == DType.F32 ? "a '<f4' or '<f8'" : t == DType.F16 ? "a '<f2'"
+                    : "raw bfloat16 bits from a '<u2'")
+                    + " file, but " + in + " holds '" + fileType.descr + "'"
+                    + (fileType == NpyType.UINT16 ? " (use --dtype bf16)" : fileType == NpyType.FLOAT16
+                    ? " (use --dtype f16 or leave it out)" : " (leave --dtype out)"));
+        }
+        return t;
+    }
+
+    /** The .npy dtype of --out and --grad-out: {@code --out-dtype}, or the input file's own. */
+    private NpyType outputType(NpyType fileType) throws UserInputException {
+        if (outDtype == null) {
+            return fileType;
+        }
+        return switch (parseDtype("--out-dtype", outDtype)) {
+            case F32 -> NpyType.FLOAT32;
+            case F16 -> NpyType.FLOAT16;
+            case BF16 -> NpyType.UINT16;
+        };
+    }
+
+    private static DType dtypeOf(NpyType t) {
+        return t == NpyType.FLOAT16 ? DType.F16 : t == NpyType.UINT16 ? DType.BF16 : DType.F32;
+    }
+
+    private static DType parseDtype(String option, String text) throws UserInputException {
+        return switch (text.trim().toLowerCase(Locale.ROOT)) {
+            case "f32", "float32" -> DType.F32;
+            case "f16", "float16" -> DType.F16;
+            case "bf16", "bfloat16" -> DType.BF16;
+            default -> throw new UserInputException("unknown " + option + " '" + text + "': expected f32, f16 or bf16");
+        };
+    }
+
+    private static float[] decode(DType type, short[] bits) {
+        float[] f = new float[bits.length];
+        HalfFloats.decode(type, bits, 0, f, 0, bits.length);
+        return f;
     }
 
     private Op parseOp() throws UserInputException {
@@ -442,8 +563,8 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** Writes one or two outputs; neither target changes unless both were written completely. */
-    private void writeOutputs(Path first, int[] firstShape, float[] firstData, Path second, int[] secondShape,
-                        float[] secondData, NpyType type) throws IOException {
+    private void writeOutputs(Path first, int[] firstShape, Object firstData, Path second, int[] secondShape,
+                        Object secondData, NpyType type) throws IOException {
         try (AtomicOutput a = AtomicOutput.open(first, force);
              AtomicOutput b = second == null ? null : AtomicOutput.open(second, force)) {
             write(a, first, firstShape, firstData, type);
@@ -455,10 +576,20 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private static void write(AtomicOutput o, Path target, int[] shape, float[] data, NpyType type)
+    /** {@code data} is a float[] (rounded once to a half {@code type} here) or the half bits of {@code type}. */
+    private static void write(AtomicOutput o, Path target, int[] shape, Object data, NpyType type)
             throws IOException {
         try {
-            Npy.writeFloats(o.channel(), shape, data, type);
+            if (data instanceof short[] halfBits) {
+                Npy.writeShorts(o.channel(), shape, halfBits, type);
+            } else if (type == NpyType.FLOAT16 || type == NpyType.UINT16) {
+                float[] f = (float[]) data;
+                short[] h = new short[f.length];
+                HalfFloats.encode(dtypeOf(type), f, 0, h, 0, f.length);
+                Npy.writeShorts(o.channel(), shape, h, type);
+            } else {
+                Npy.writeFloats(o.channel(), shape, (float[]) data, type);
+            }
             o.flush();
         } catch (UserInputException e) {
             throw e;

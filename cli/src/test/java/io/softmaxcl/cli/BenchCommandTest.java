@@ -110,6 +110,37 @@ class BenchCommandTest {
     }
 
     @Test
+    void dtypesAreTimedWithTheirOwnBytesAndComparedToF32() throws Exception {
+        Path json = dir.resolve("dtypes.json");
+        Object[] r = cli("bench", "--backend", "cpu", "--shapes", "4x100", "--op", "softmax,masked-softmax",
+                "--dtype", "f32,bf16,f16", "--warmup", "0", "--reps", "3", "--no-progress", "--json", json.toString());
+        assertEquals(0, r[0], (String) r[2]);
+        Map<String, Double> perElement = Map.of("softmax f32", 8.0, "softmax bf16", 4.0, "softmax f16", 4.0,
+                "masked-softmax f32", 9.0, "masked-softmax bf16", 5.0, "masked-softmax f16", 5.0);
+        List<Map<String, Object>> records = results(json);
+        assertEquals(perElement.size(), records.size());
+        for (Map<String, Object> rec : records) {
+            String key = rec.get("op") + " " + rec.get("dtype");
+            assertEquals(perElement.get(key) * 400, num(rec, "bytes"), rec.toString());
+            assertEquals(5 * 3.0, num(rec, "reps"), "5 interleaved rounds of 3: " + rec);
+        }
+        String table = (String) r[1];
+        assertTrue(table.contains("cpu bf16") && table.contains("vs f32") && table.contains("1.00x"), table);
+    }
+
+    @Test
+    void aHalfDtypeForAnOpWithoutAHalfBenchIsOneLine() {
+        Object[] r = cli("bench", "--backend", "cpu", "--shapes", "4x100", "--op", "cross-entropy", "--dtype",
+                "f32,bf16", "--warmup", "0", "--reps", "1", "--no-progress");
+        assertEquals(Main.EXIT_USAGE, r[0]);
+        String err = ((String) r[2]).strip();
+        assertTrue(err.contains("--dtype bf16") && !err.contains("\n"), err);
+        r = cli("bench", "--backend", "cpu", "--dtype", "f8", "--warmup", "0", "--reps", "1", "--no-progress");
+        assertEquals(Main.EXIT_USAGE, r[0]);
+        assertTrue(((String) r[2]).contains("unknown --dtype 'f8'"), (String) r[2]);
+    }
+
+    @Test
     void chartIsAPngWithContent() throws Exception {
         Path png = dir.resolve("r.png");
         Object[] r = cli("bench", "--backend", "cpu,scalar", "--shapes", "2x8,1x64", "--warmup", "0", "--reps", "3",

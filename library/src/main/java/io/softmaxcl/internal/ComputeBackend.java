@@ -1,6 +1,7 @@
 package io.softmaxcl.internal;
 
 import io.softmaxcl.Backend;
+import io.softmaxcl.DType;
 
 /**
  * What a backend computes. Internal: the engine validates every argument before calling, so implementations
@@ -43,6 +44,16 @@ public interface ComputeBackend extends AutoCloseable {
      */
     void crossEntropy(float[] logits, int offset, int rows, int cols, int[] targets, int targetOffset,
                       int ignoreIndex, float labelSmoothing, float[] rowLoss, float gradScale);
+
+    /**
+     * Softmax or log-softmax with half storage fused into the backend's passes: {@code in} and {@code out} each a
+     * {@code float[]} (F32) or {@code short[]} of F16/BF16 bits. False when the backend has no such path for this
+     * call (nothing written); the caller then stages blocks through float32.
+     */
+    default boolean forwardHalf(RowOp op, Object in, int inOffset, DType inType, Object out, int outOffset,
+                                DType outType, int rows, int cols, float invTemperature) {
+        return false;
+    }
 
     /** Work over the half-open row range {@code [from, to)}. */
     interface RowRange {

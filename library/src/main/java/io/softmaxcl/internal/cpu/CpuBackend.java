@@ -1,6 +1,7 @@
 package io.softmaxcl.internal.cpu;
 
 import io.softmaxcl.Backend;
+import io.softmaxcl.DType;
 import io.softmaxcl.internal.ComputeBackend;
 import io.softmaxcl.internal.RowOp;
 
@@ -226,6 +227,19 @@ final class CpuBackend implements ComputeBackend {
                 }
             }
         });
+    }
+
+    /** Half rows with the conversions fused into the passes ({@link HalfRows}); few long rows are staged instead. */
+    @Override
+    public boolean forwardHalf(RowOp op, Object in, int inOffset, DType inType, Object out, int outOffset,
+                               DType outType, int rows, int cols, float invTemperature) {
+        if (!HalfRows.supports(op, cols) || (pool != null && cols >= SPLIT_MIN_COLS && rows < 2 * threads
+                && (long) rows * cols >= PARALLEL_MIN_ELEMENTS)) {
+            return false;
+        }
+        forRows(rows, cols, 1, (from, to) -> HalfRows.rows(kernels, op, in, inOffset, inType, out, outOffset,
+                outType, from, to, cols, invTemperature));
+        return true;
     }
 
     @Override

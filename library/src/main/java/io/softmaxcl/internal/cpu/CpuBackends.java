@@ -49,7 +49,8 @@ public final class CpuBackends {
      * this so that they time the steady state. True when they do (or the Vector API is not in use at all).
      */
     public static boolean awaitVectorKernels(long timeoutMillis) throws InterruptedException {
-        return !vectorAvailable() || !warmupEnabled() || WarmingKernels.awaitReady(timeoutMillis);
+        return (!vectorAvailable() || !warmupEnabled() || WarmingKernels.awaitReady(timeoutMillis))
+                && HalfCodecs.awaitReady(timeoutMillis);   // the half conversions warm up on their own
     }
 
     /** True when the Vector API kernels are in use for backends that are not forced to scalar. */
