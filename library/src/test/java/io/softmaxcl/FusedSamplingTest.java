@@ -60,6 +60,8 @@ class FusedSamplingTest {
             Sampling.temperature(1f).withTopK(5),
             Sampling.temperature(1.3f).withTopK(3).withMinP(0.2f),
             Sampling.temperature(1f).withTopK(60).withTopP(0.5f),
+            Sampling.temperature(0.9f).withMinP(0.05f),  // min-p alone: the two-read path
+            Sampling.temperature(2f).withMinP(0.9f),
         };
         int rows = 64;
         for (float[] row : rows()) {

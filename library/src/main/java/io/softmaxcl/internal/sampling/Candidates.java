@@ -29,6 +29,13 @@ final class Candidates {
         return c;
     }
 
+    /** A buffer that only grows (no top-k): the caller keeps the threshold fixed. */
+    static Candidates unbounded(float threshold) {
+        Candidates c = local(0);
+        c.threshold = threshold;
+        return c;
+    }
+
     float threshold() {
         return threshold;
     }
@@ -37,7 +44,12 @@ final class Candidates {
         index[size] = j;
         value[size] = v;
         if (++size == capacity) {
-            compact();
+            if (k == 0) {
+                capacity *= 2;
+                ensure(capacity);
+            } else {
+                compact();
+            }
         }
     }
 

@@ -140,19 +140,18 @@ public final class RowSampler {
         if (topK > 0 && topK < n) {
             return sampleTopK(scan, x, i, n, temperature, topK, topP, minP, Philox.uniform(seed, step, row));
         }
-        float m = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) {
-            float v = x[i + j];
-            if (v != v) {
-                return ERR_NAN;
-            }
-            m = Math.max(m, v);
+        float m = scan.max(x, i, n);
+        if (m != m) {
+            return ERR_NAN;
         }
         if (m == Float.POSITIVE_INFINITY) {
             return ERR_POS_INF;
         }
         if (m == Float.NEGATIVE_INFINITY) {
             return ERR_NO_FINITE;
+        }
+        if (topP == 1 && minP > 0) {
+            return sampleMinP(scan, x, i, n, m, temperature, minP, Philox.uniform(seed, step, row));
         }
         return draw(x, i, null, n, m, temperature, topP, minP, Philox.uniform(seed, step, row));
     }
@@ -188,6 +187,30 @@ public final class RowSampler {
             return ERR_NO_FINITE;
         }
         return draw(c.value, 0, c.index, c.size, m, temperature, topP, minP, u);
+    }
+
+    /**
+     * Min-p alone, in two reads and without exp over the row: w = exp((v − m)/T) ≥ minP needs v ≥ m + T·ln minP,
+     * so only values above that (less a margin far wider than any rounding) are gathered, then tested exactly.
+     */
+    private static int sampleMinP(RowScan scan, float[] x, int i, int n, float m, float temperature, float minP,
+                                  double u) {
+        double lo = m + temperature * Math.log(minP);
+        float thr = (float) (lo - 1e-3 * (Math.abs(m) + Math.abs(lo) + 1));
+        Candidates c = Candidates.unbounded(thr);
+        int block = scan.block();
+        int j = 0;
+        while (j < n) {
+            int p = scan.skipBelow(x, i + j, i + n, thr) - i;
+            int end = Math.min(n, p + block);
+            for (j = p; j < end; j++) {
+                float v = x[i + j];
+                if (v >= thr) {
+                    c.add(j, v);
+                }
+            }
+        }
+        return draw(c.value, 0, c.index, c.size, m, temperature, 1f, minP, u);
     }
 
     /**

@@ -60,6 +60,19 @@ public class RowScan {
         return j;
     }
 
+    /** The largest value, NaN if any is NaN. */
+    float max(float[] x, int i, int n) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) {
+            float v = x[i + j];
+            if (v != v) {
+                return Float.NaN;
+            }
+            m = Math.max(m, v);
+        }
+        return m;
+    }
+
     /** log Σ exp(x): NaN if any NaN, +Inf if any +Inf, −Inf if all −Inf (torch.logsumexp). */
     float logSumExp(float[] x, int i, int n) {
         return RowSampler.logSumExpDouble(x, i, n);

@@ -47,6 +47,11 @@ final class VectorRowScan extends RowScan {
     }
 
     @Override
+    float max(float[] x, int i, int n) {
+        return chunkMax(x, i, n);
+    }
+
+    @Override
     float logSumExp(float[] x, int i, int n) {
         float m = Float.NEGATIVE_INFINITY;
         double s = 0;
