@@ -62,6 +62,8 @@ class FusedSamplingTest {
             Sampling.temperature(1f).withTopK(60).withTopP(0.5f),
             Sampling.temperature(0.9f).withMinP(0.05f),  // min-p alone: the two-read path
             Sampling.temperature(2f).withMinP(0.9f),
+            Sampling.temperature(0.7f).withTopP(0.9f).withMinP(0.01f), // top-p without top-k
+            Sampling.temperature(3f).withTopP(0.999f),                 // a nucleus wider than 64 and 512
         };
         int rows = 64;
         for (float[] row : rows()) {

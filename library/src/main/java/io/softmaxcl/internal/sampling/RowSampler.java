@@ -153,6 +153,9 @@ public final class RowSampler {
         if (topP == 1 && minP > 0) {
             return sampleMinP(scan, x, i, n, m, temperature, minP, Philox.uniform(seed, step, row));
         }
+        if (topP < 1) {
+            return sampleTopP(scan, x, i, n, m, temperature, topP, minP, Philox.uniform(seed, step, row));
+        }
         return draw(x, i, null, n, m, temperature, topP, minP, Philox.uniform(seed, step, row));
     }
 
@@ -187,6 +190,86 @@ public final class RowSampler {
             return ERR_NO_FINITE;
         }
         return draw(c.value, 0, c.index, c.size, m, temperature, topP, minP, u);
+    }
+
+    /**
+     * Top-p without top-k: the full-row mass (one exp per logit, double, column order), then the nucleus from the
+     * top-k' set for k' = 64, 512, … (threshold select, exact) until its descending sums reach p · mass — no sort of
+     * the row — then min-p and the draw over the values ≥ the cut only.
+     */
+    private static int sampleTopP(RowScan scan, float[] x, int i, int n, float m, float temperature, float topP,
+                                  float minP, double u) {
+        double t = temperature;
+        double total = 0;
+        for (int j = 0; j < n; j++) {
+            total += Math.exp((x[i + j] - (double) m) / t);
+        }
+        double limit = topP * total;
+        float cut = Float.NaN;
+        for (long k = 64; cut != cut; k *= 8) {
+            if (k >= n) {
+                float[] all = Arrays.copyOfRange(x, i, i + n);
+                Arrays.sort(all);
+                cut = descendingCut(all, n, limit, m, t, true);
+            } else {
+                Candidates c = gatherTopK(scan, x, i, n, (int) k);
+                float[] top = Arrays.copyOf(c.value, c.size);
+                Arrays.sort(top);
+                cut = descendingCut(top, top.length, limit, m, t, false); // NaN: k' too small, try more
+            }
+        }
+        Candidates kept = Candidates.unbounded(cut);
+        int block = scan.block();
+        int j = 0;
+        while (j < n) {
+            int p = scan.skipBelow(x, i + j, i + n, cut) - i;
+            int end = Math.min(n, p + block);
+            for (j = p; j < end; j++) {
+                float v = x[i + j];
+                if (v >= cut) {
+                    kept.add(j, v);
+                }
+            }
+        }
+        return draw(kept.value, 0, kept.index, kept.size, m, temperature, 1f, minP, u);
+    }
+
+    /** The values ≥ the row's k-th largest (all ties), in column order; the row has no NaN here. */
+    private static Candidates gatherTopK(RowScan scan, float[] x, int i, int n, int k) {
+        Candidates c = Candidates.local(k);
+        int block = scan.block();
+        int j = 0;
+        while (j < n) {
+            int p = scan.skipBelow(x, i + j, i + n, c.threshold()) - i;
+            int end = Math.min(n, p + block);
+            for (j = p; j < end; j++) {
+                float v = x[i + j];
+                if (v >= c.threshold()) {
+                    c.add(j, v);
+                }
+            }
+        }
+        c.compact();
+        return c;
+    }
+
+    /**
+     * Walks sorted[0, count) (ascending) from the top, whole tie groups at a time, until the mass above reaches
+     * limit: that group's value is the cut. Not reached: the smallest value when the set is the whole row, else NaN.
+     */
+    private static float descendingCut(float[] sorted, int count, double limit, float m, double t, boolean whole) {
+        double above = 0;
+        float result = sorted[count - 1];
+        int j = count - 1;
+        while (j >= 0 && above < limit) {
+            float v = sorted[j];
+            result = v;
+            while (j >= 0 && sorted[j] == v) {
+                above += Math.exp((v - (double) m) / t);
+                j--;
+            }
+        }
+        return above >= limit || whole ? result : Float.NaN;
     }
 
     /**
