@@ -71,13 +71,24 @@ def run_torch(np, torch, shapes, op, warmup_s, budget_s):
         rows, cols = parse_shape(shape)
         x = torch.from_numpy(logits(np, rows, cols))
         y = torch.empty_like(x)
-        if op == "softmax":
+        if op == "sample":
+            call = lambda: torch_sample(torch, x)
+        elif op == "softmax":
             call = lambda: torch.ops.aten._softmax.out(x, 1, False, out=y)
         else:
             call = lambda: torch.ops.aten._log_softmax.out(x, 1, False, out=y)
         out[shape] = sample(call, warmup_s, budget_s)
         del x, y
     return out
+
+
+def torch_sample(torch, x, k=50, p=0.9):
+    """One token per row as vLLM/HF do it in PyTorch: softmax, topk, top-p mask on the sorted top-k, multinomial."""
+    values, indices = torch.topk(torch.softmax(x, dim=1), k, dim=1)
+    values = values / values.sum(dim=1, keepdim=True)
+    above = torch.cumsum(values, dim=1) - values  # mass of the strictly better tokens
+    values = values.masked_fill(above >= p, 0.0)
+    return indices.gather(1, torch.multinomial(values, 1))
 
 
 def run_numpy(np, shapes, op, warmup_s, budget_s):
@@ -110,11 +121,11 @@ def run_numpy(np, shapes, op, warmup_s, budget_s):
     return out
 
 
-def run_softmaxcl(args, shapes):
+def run_softmaxcl(args, shapes, op=None):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "bench.json")
         cmd = [args.java, "--add-modules", "jdk.incubator.vector", "-jar", args.jar, "bench", "--backend", "cpu",
-               "--op", args.op, "--shapes", ",".join(shapes), "--threads", str(args.threads),
+               "--op", op or args.op, "--shapes", ",".join(shapes), "--threads", str(args.threads),
                "--warmup", str(int(args.warmup * 1000)), "--time", str(int(args.time * 1000)),
                "--no-progress", "--json", path]
         done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -146,7 +157,9 @@ def main():
     p.add_argument("--java", default="java")
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--shapes", default=",".join(STANDARD))
-    p.add_argument("--op", choices=["softmax", "log-softmax"], default="softmax")
+    p.add_argument("--op", choices=["softmax", "log-softmax", "sample"], default="softmax",
+                   help="sample: top-k 50, top-p 0.9; the third tool is then softmax-cl's unfused Java baseline"
+                        " (bench --op sample-unfused: softmax into a buffer, sort, scan) instead of NumPy")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--warmup", type=float, default=0.5, help="warm-up per tool and shape, seconds")
     p.add_argument("--time", type=float, default=1.0, help="timed repetitions per tool and shape, seconds")
@@ -176,6 +189,8 @@ def main():
                 copies.append(copy)
             elif tool == "pytorch":
                 per_round["pytorch"].append(run_torch(np, torch, shapes, args.op, args.warmup, args.time))
+            elif args.op == "sample":
+                per_round["numpy"].append(run_softmaxcl(args, shapes, "sample-unfused")[0])
             else:
                 per_round["numpy"].append(run_numpy(np, shapes, args.op, args.warmup, args.time))
 
@@ -186,8 +201,9 @@ def main():
           % (args.op, args.threads, torch.__version__, args.threads, np.__version__, args.rounds))
     print("machine: %s, %s; %s; Java %s" % (java_info["cpu"], "%d processors" % java_info["processors"],
                                              platform.platform(), java_info["java"]))
+    third = "Java unf." if args.op == "sample" else "NumPy"
     header = "%-11s %10s %10s %10s %10s %7s %7s %11s %11s %8s" % (
-        "shape", "softmax-cl", "PyTorch", "NumPy", "copy", "cl SoL", "pt SoL", "vs PyTorch", "range", "vs NumPy")
+        "shape", "softmax-cl", "PyTorch", third, "copy", "cl SoL", "pt SoL", "vs PyTorch", "range", "vs " + third)
     print(header)
     rows = []
     for s in shapes:

@@ -5,6 +5,7 @@ import io.softmaxcl.internal.ComputeBackend;
 import io.softmaxcl.internal.EngineConfig;
 import io.softmaxcl.internal.RowOp;
 import io.softmaxcl.internal.sampling.RowSampler;
+import io.softmaxcl.internal.sampling.RowScan;
 
 import java.nio.FloatBuffer;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -235,16 +236,16 @@ public final class SoftmaxEngine implements AutoCloseable {
         requireNonNull(tokens, "tokens");
         checkPerRowOutput(logits, offset, rows, cols, "tokens", tokens.length, tokenOffset, rows);
         int[] out = new int[rows];
-        eachRow(rows, cols, r -> out[r] = RowSampler.argmax(logits, offset + r * cols, cols));
+        eachRow(rows, cols, r -> out[r] = RowSampler.argmax(scan(), logits, offset + r * cols, cols));
         System.arraycopy(out, 0, tokens, tokenOffset, rows);
     }
 
-    /** log Σ exp per row, accumulated in double; NaN/±Inf as torch.logsumexp. */
+    /** log Σ exp per row (online, float partial sums in double); NaN/±Inf as torch.logsumexp. */
     public void logSumExp(float[] logits, int offset, int rows, int cols, float[] out, int outOffset) {
         requireNonNull(out, "out");
         checkPerRowOutput(logits, offset, rows, cols, "out", out.length, outOffset, rows);
         float[] tmp = new float[rows];
-        eachRow(rows, cols, r -> tmp[r] = RowSampler.logSumExp(logits, offset + r * cols, cols));
+        eachRow(rows, cols, r -> tmp[r] = RowSampler.logSumExp(scan(), logits, offset + r * cols, cols));
         System.arraycopy(tmp, 0, out, outOffset, rows);
     }
 
@@ -253,7 +254,7 @@ public final class SoftmaxEngine implements AutoCloseable {
         requireNonNull(out, "out");
         checkPerRowOutput(logits, offset, rows, cols, "out", out.length, outOffset, rows);
         float[] tmp = new float[rows];
-        eachRow(rows, cols, r -> tmp[r] = RowSampler.entropy(logits, offset + r * cols, cols));
+        eachRow(rows, cols, r -> tmp[r] = RowSampler.entropy(scan(), logits, offset + r * cols, cols));
         System.arraycopy(tmp, 0, out, outOffset, rows);
     }
 
@@ -278,7 +279,7 @@ public final class SoftmaxEngine implements AutoCloseable {
         float[] v = new float[(int) n];
         int[] ix = new int[(int) n];
         float[] p = probs == null ? null : new float[(int) n];
-        eachRow(rows, cols, r -> RowSampler.topK(logits, offset + r * cols, cols, k, v, ix, p, r * k));
+        eachRow(rows, cols, r -> RowSampler.topK(scan(), logits, offset + r * cols, cols, k, v, ix, p, r * k));
         System.arraycopy(v, 0, values, 0, (int) n);
         System.arraycopy(ix, 0, indices, 0, (int) n);
         if (p != null) {
@@ -313,9 +314,10 @@ public final class SoftmaxEngine implements AutoCloseable {
             requireNonNull(perRow[r], "perRow[" + r + "]");
         }
         int[] out = new int[rows];
+        RowScan scan = scan();
         eachRow(rows, cols, r -> {
             Sampling s = perRow[r];
-            out[r] = RowSampler.sample(logits, offset + r * cols, cols, s.temperature(), s.topK(), s.topP(),
+            out[r] = RowSampler.sample(scan, logits, offset + r * cols, cols, s.temperature(), s.topK(), s.topP(),
                     s.minP(), s.seed(), s.step(), r);
         });
         for (int r = 0; r < rows; r++) {
@@ -339,6 +341,11 @@ public final class SoftmaxEngine implements AutoCloseable {
             throw new IndexOutOfBoundsException(outName + ": offset " + outOffset + " + " + outCount
                     + " does not fit in length " + outLength);
         }
+    }
+
+    // Vector loops for every backend but SCALAR; the tokens do not depend on it (exact comparisons only).
+    private RowScan scan() {
+        return backend.kind() == Backend.SCALAR ? RowScan.SCALAR : RowScan.best();
     }
 
     private void eachRow(int rows, int cols, java.util.function.IntConsumer body) {

@@ -50,7 +50,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--op", split = ",", paramLabel = "OP",
             description = "softmax (default), log-softmax, masked-softmax, cross-entropy (loss and gradient in place),"
-                    + " cross-entropy-loss, softmax-backward, log-softmax-backward; several separated by commas")
+                    + " cross-entropy-loss, softmax-backward, log-softmax-backward, sample (top-k 50, top-p 0.9),"
+                    + " sample-unfused (its softmax-then-sort baseline); several separated by commas")
     List<String> ops = List.of("softmax");
 
     @Option(names = "--shapes", split = ",", paramLabel = "RxC",

@@ -27,7 +27,11 @@ enum BenchOp {
     CROSS_ENTROPY_LOSS("cross-entropy-loss", 4, null),
     /** Reads y and dy, writes dx. */
     SOFTMAX_BACKWARD("softmax-backward", 12, null),
-    LOG_SOFTMAX_BACKWARD("log-softmax-backward", 12, null);
+    LOG_SOFTMAX_BACKWARD("log-softmax-backward", 12, null),
+    /** One token per row (top-k 50, top-p 0.9), fused: the logits are read once, nothing per element written. */
+    SAMPLE("sample", 4, null),
+    /** The same draw as Java engines do it: softmax into a buffer, then sort and scan (the baseline). */
+    SAMPLE_UNFUSED("sample-unfused", 4, null);
 
     private final String id;
     private final int bytesPerElement;
@@ -147,6 +151,8 @@ enum BenchOp {
                 float[] dx = new float[n];
                 yield b -> b.backward(forward, y, 0, dy, 0, dx, 0, rows, cols);
             }
+            case SAMPLE -> SampleWorkloads.fused(x, rows, cols);
+            case SAMPLE_UNFUSED -> SampleWorkloads.unfused(x, rows, cols);
         };
     }
 }

@@ -17,26 +17,42 @@ public final class RowSampler {
     }
 
     /** Index of the largest value, ties → lowest index; a NaN counts as the largest (torch.argmax). */
-    public static int argmax(float[] x, int i, int n) {
+    public static int argmax(RowScan scan, float[] x, int i, int n) {
         int best = 0;
         float bestValue = x[i];
         if (bestValue != bestValue) {
             return 0;
         }
-        for (int j = 1; j < n; j++) {
-            float v = x[i + j];
-            if (v > bestValue) {
-                bestValue = v;
-                best = j;
-            } else if (v != v) {
-                return j;
+        int block = scan.block();
+        int j = 1;
+        while (j < n) {
+            // Blocks whose values are all <= the best so far cannot win (ties keep the lower index): skipped.
+            int p = scan.skipAtMost(x, i + j, i + n, bestValue) - i;
+            int end = Math.min(n, p + block);
+            for (j = p; j < end; j++) {
+                float v = x[i + j];
+                if (v > bestValue) {
+                    bestValue = v;
+                    best = j;
+                } else if (v != v) {
+                    return j;
+                }
             }
         }
         return best;
     }
 
     /** log Σ exp(x): NaN if any NaN, +Inf if any +Inf, −Inf if all −Inf (torch.logsumexp). */
-    public static float logSumExp(float[] x, int i, int n) {
+    public static float logSumExp(RowScan scan, float[] x, int i, int n) {
+        return scan.logSumExp(x, i, n);
+    }
+
+    /** −Σ p log p of softmax(x): NaN when softmax is (any NaN or +Inf, or all −Inf); −Inf entries add 0. */
+    public static float entropy(RowScan scan, float[] x, int i, int n) {
+        return scan.entropy(x, i, n);
+    }
+
+    static float logSumExpDouble(float[] x, int i, int n) {
         float m = max(x, i, n);
         if (m != m || Float.isInfinite(m)) {
             return m;
@@ -48,8 +64,7 @@ public final class RowSampler {
         return (float) (m + Math.log(s));
     }
 
-    /** −Σ p log p of softmax(x): NaN when softmax is (any NaN or +Inf, or all −Inf); −Inf entries add 0. */
-    public static float entropy(float[] x, int i, int n) {
+    static float entropyDouble(float[] x, int i, int n) {
         float m = max(x, i, n);
         if (m != m || Float.isInfinite(m)) {
             return Float.NaN;
@@ -71,17 +86,27 @@ public final class RowSampler {
      * The {@code k} largest values in descending order (NaN largest, ties → lowest index first), their column
      * indices, and when {@code probs} is not null their softmax probabilities.
      */
-    public static void topK(float[] x, int i, int n, int k, float[] values, int[] indices, float[] probs, int o) {
-        // A min-heap of k column indices whose root is the worst kept one: O(n log k), one read of the row.
+    public static void topK(RowScan scan, float[] x, int i, int n, int k, float[] values, int[] indices,
+                            float[] probs, int o) {
+        // A min-heap of k column indices whose root is the worst kept one: O(n log k), one read of the row;
+        // blocks that cannot beat the root are skipped without a scalar look.
         int[] heap = new int[k];
-        int size = 0;
-        for (int j = 0; j < n; j++) {
-            if (size < k) {
-                heap[size] = j;
-                siftUp(x, i, heap, size++);
-            } else if (better(x, i, j, heap[0])) {
-                heap[0] = j;
-                siftDown(x, i, heap, k);
+        for (int j = 0; j < k; j++) {
+            heap[j] = j;
+            siftUp(x, i, heap, j);
+        }
+        int block = scan.block();
+        int j = k;
+        while (j < n) {
+            float root = x[i + heap[0]];
+            // Float.compare ranks +0.0 above −0.0 while <= does not: let zeros through to the exact test.
+            int p = scan.skipAtMost(x, i + j, i + n, root == 0 ? -Float.MIN_VALUE : root) - i;
+            int end = Math.min(n, p + block);
+            for (j = p; j < end; j++) {
+                if (better(x, i, j, heap[0])) {
+                    heap[0] = j;
+                    siftDown(x, i, heap, k);
+                }
             }
         }
         for (int end = k - 1; end >= 0; end--) {
@@ -92,7 +117,7 @@ public final class RowSampler {
             values[o + end] = x[i + worst];
         }
         if (probs != null) {
-            float lse = logSumExp(x, i, n);
+            float lse = scan.logSumExp(x, i, n);
             for (int r = 0; r < k; r++) {
                 probs[o + r] = (float) Math.exp((double) values[o + r] - lse);
             }
@@ -101,17 +126,23 @@ public final class RowSampler {
 
     /**
      * One token drawn as {@link io.softmaxcl.Sampling} documents, or a negative {@code ERR_…} code when the row
-     * has a NaN, a +Inf or no finite logit.
+     * has a NaN, a +Inf or no finite logit. With top-k the row is read once and nothing is written per element:
+     * a threshold select gathers the top-k set (exact comparisons), and only that set is exponentiated.
      */
-    public static int sample(float[] x, int i, int n, float temperature, int topK, float topP, float minP,
-                             long seed, long step, int row) {
-        float m = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) {
+    public static int sample(RowScan scan, float[] x, int i, int n, float temperature, int topK, float topP,
+                             float minP, long seed, long step, int row) {
+        if (temperature == 0) {
+            int j = argmax(scan, x, i, n); // the first NaN if any, else the first max
             float v = x[i + j];
-            if (v != v) {
-                return ERR_NAN;
-            }
-            m = Math.max(m, v);
+            return v != v ? ERR_NAN : v == Float.POSITIVE_INFINITY ? ERR_POS_INF
+                    : v == Float.NEGATIVE_INFINITY ? ERR_NO_FINITE : j;
+        }
+        if (topK > 0 && topK < n) {
+            return sampleTopK(scan, x, i, n, temperature, topK, topP, minP, Philox.uniform(seed, step, row));
+        }
+        float m = scan.max(x, i, n);
+        if (m != m) {
+            return ERR_NAN;
         }
         if (m == Float.POSITIVE_INFINITY) {
             return ERR_POS_INF;
@@ -119,45 +150,190 @@ public final class RowSampler {
         if (m == Float.NEGATIVE_INFINITY) {
             return ERR_NO_FINITE;
         }
-        if (temperature == 0) {
-            return argmax(x, i, n);
-        }
-        double t = temperature;
-        // Kept tokens are x ≥ cut (top-k, then top-p) and weight exp((x − m)/T) ≥ minP (min-p).
-        float cut = Float.NEGATIVE_INFINITY;
-        if (topK > 0 && topK < n) {
-            cut = kthLargest(x, i, n, topK);
+        if (topP == 1 && minP > 0) {
+            return sampleMinP(scan, x, i, n, m, temperature, minP, Philox.uniform(seed, step, row));
         }
         if (topP < 1) {
-            cut = nucleusCut(x, i, n, cut, m, t, topP);
+            return sampleTopP(scan, x, i, n, m, temperature, topP, minP, Philox.uniform(seed, step, row));
+        }
+        return draw(x, i, null, n, m, temperature, topP, minP, Philox.uniform(seed, step, row));
+    }
+
+    private static int sampleTopK(RowScan scan, float[] x, int i, int n, float temperature, int topK, float topP,
+                                  float minP, double u) {
+        Candidates c = Candidates.local(topK);
+        int block = scan.block();
+        boolean posInf = false;
+        int j = 0;
+        while (j < n) {
+            int p = scan.skipBelow(x, i + j, i + n, c.threshold()) - i;
+            int end = Math.min(n, p + block);
+            for (j = p; j < end; j++) {
+                float v = x[i + j];
+                if (v >= c.threshold()) {
+                    posInf |= v == Float.POSITIVE_INFINITY;
+                    c.add(j, v);
+                } else if (v != v) {
+                    return ERR_NAN;
+                }
+            }
+        }
+        if (posInf) {
+            return ERR_POS_INF;
+        }
+        c.compact(); // now exactly the values ≥ the row's k-th largest, in index order
+        float m = Float.NEGATIVE_INFINITY;
+        for (int r = 0; r < c.size; r++) {
+            m = Math.max(m, c.value[r]);
+        }
+        if (m == Float.NEGATIVE_INFINITY) {
+            return ERR_NO_FINITE;
+        }
+        return draw(c.value, 0, c.index, c.size, m, temperature, topP, minP, u);
+    }
+
+    /**
+     * Top-p without top-k: the full-row mass (one exp per logit, double, column order), then the nucleus from the
+     * top-k' set for k' = 64, 512, … (threshold select, exact) until its descending sums reach p · mass — no sort of
+     * the row — then min-p and the draw over the values ≥ the cut only.
+     */
+    private static int sampleTopP(RowScan scan, float[] x, int i, int n, float m, float temperature, float topP,
+                                  float minP, double u) {
+        double t = temperature;
+        double total = 0;
+        for (int j = 0; j < n; j++) {
+            total += Math.exp((x[i + j] - (double) m) / t);
+        }
+        double limit = topP * total;
+        float cut = Float.NaN;
+        for (long k = 64; cut != cut; k *= 8) {
+            if (k >= n) {
+                float[] all = Arrays.copyOfRange(x, i, i + n);
+                Arrays.sort(all);
+                cut = descendingCut(all, n, limit, m, t, true);
+            } else {
+                Candidates c = gatherTopK(scan, x, i, n, (int) k);
+                float[] top = Arrays.copyOf(c.value, c.size);
+                Arrays.sort(top);
+                cut = descendingCut(top, top.length, limit, m, t, false); // NaN: k' too small, try more
+            }
+        }
+        Candidates kept = Candidates.unbounded(cut);
+        int block = scan.block();
+        int j = 0;
+        while (j < n) {
+            int p = scan.skipBelow(x, i + j, i + n, cut) - i;
+            int end = Math.min(n, p + block);
+            for (j = p; j < end; j++) {
+                float v = x[i + j];
+                if (v >= cut) {
+                    kept.add(j, v);
+                }
+            }
+        }
+        return draw(kept.value, 0, kept.index, kept.size, m, temperature, 1f, minP, u);
+    }
+
+    /** The values ≥ the row's k-th largest (all ties), in column order; the row has no NaN here. */
+    private static Candidates gatherTopK(RowScan scan, float[] x, int i, int n, int k) {
+        Candidates c = Candidates.local(k);
+        int block = scan.block();
+        int j = 0;
+        while (j < n) {
+            int p = scan.skipBelow(x, i + j, i + n, c.threshold()) - i;
+            int end = Math.min(n, p + block);
+            for (j = p; j < end; j++) {
+                float v = x[i + j];
+                if (v >= c.threshold()) {
+                    c.add(j, v);
+                }
+            }
+        }
+        c.compact();
+        return c;
+    }
+
+    /**
+     * Walks sorted[0, count) (ascending) from the top, whole tie groups at a time, until the mass above reaches
+     * limit: that group's value is the cut. Not reached: the smallest value when the set is the whole row, else NaN.
+     */
+    private static float descendingCut(float[] sorted, int count, double limit, float m, double t, boolean whole) {
+        double above = 0;
+        float result = sorted[count - 1];
+        int j = count - 1;
+        while (j >= 0 && above < limit) {
+            float v = sorted[j];
+            result = v;
+            while (j >= 0 && sorted[j] == v) {
+                above += Math.exp((v - (double) m) / t);
+                j--;
+            }
+        }
+        return above >= limit || whole ? result : Float.NaN;
+    }
+
+    /**
+     * Min-p alone, in two reads and without exp over the row: w = exp((v − m)/T) ≥ minP needs v ≥ m + T·ln minP,
+     * so only values above that (less a margin far wider than any rounding) are gathered, then tested exactly.
+     */
+    private static int sampleMinP(RowScan scan, float[] x, int i, int n, float m, float temperature, float minP,
+                                  double u) {
+        double lo = m + temperature * Math.log(minP);
+        float thr = (float) (lo - 1e-3 * (Math.abs(m) + Math.abs(lo) + 1));
+        Candidates c = Candidates.unbounded(thr);
+        int block = scan.block();
+        int j = 0;
+        while (j < n) {
+            int p = scan.skipBelow(x, i + j, i + n, thr) - i;
+            int end = Math.min(n, p + block);
+            for (j = p; j < end; j++) {
+                float v = x[i + j];
+                if (v >= thr) {
+                    c.add(j, v);
+                }
+            }
+        }
+        return draw(c.value, 0, c.index, c.size, m, temperature, 1f, minP, u);
+    }
+
+    /**
+     * Top-p, min-p and the draw over the kept values v[o, o+count) (column = index[r], or r when index is null),
+     * m their max; double arithmetic in a fixed order, so every caller gets the same token.
+     */
+    private static int draw(float[] v, int o, int[] index, int count, float m, float temperature, float topP,
+                            float minP, double u) {
+        double t = temperature;
+        float cut = Float.NEGATIVE_INFINITY;
+        if (topP < 1) {
+            cut = nucleusCut(v, o, count, cut, m, t, topP);
         }
         double s = 0;
-        for (int j = 0; j < n; j++) {
-            float v = x[i + j];
-            if (v >= cut) {
-                double w = Math.exp((v - (double) m) / t);
+        for (int r = 0; r < count; r++) {
+            float val = v[o + r];
+            if (val >= cut) {
+                double w = Math.exp((val - (double) m) / t);
                 if (w >= minP) {
                     s += w;
                 }
             }
         }
-        double target = Philox.uniform(seed, step, row) * s;
+        double target = u * s;
         double acc = 0;
         int last = -1;
-        for (int j = 0; j < n; j++) {
-            float v = x[i + j];
-            if (v >= cut) {
-                double w = Math.exp((v - (double) m) / t);
+        for (int r = 0; r < count; r++) {
+            float val = v[o + r];
+            if (val >= cut) {
+                double w = Math.exp((val - (double) m) / t);
                 if (w >= minP && w > 0) {
                     acc += w;
-                    last = j;
+                    last = r;
                     if (acc > target) {
-                        return j;
+                        return index == null ? r : index[r];
                     }
                 }
             }
         }
-        return last; // u·s rounded up to the full sum: the last kept token
+        return index == null ? last : index[last]; // u·s rounded up to the full sum: the last kept token
     }
 
     private static float max(float[] x, int i, int n) {
@@ -170,37 +346,6 @@ public final class RowSampler {
             m = Math.max(m, v);
         }
         return m;
-    }
-
-    /** The k-th largest value counting duplicates (torch.topk(x, k).values[k − 1]), by a bounded min-heap. */
-    static float kthLargest(float[] x, int i, int n, int k) {
-        float[] heap = new float[k];
-        System.arraycopy(x, i, heap, 0, k);
-        Arrays.sort(heap); // a sorted array is a valid min-heap
-        for (int j = k; j < n; j++) {
-            float v = x[i + j];
-            if (v > heap[0]) {
-                heap[0] = v;
-                int p = 0;
-                while (true) {
-                    int c = 2 * p + 1;
-                    if (c >= k) {
-                        break;
-                    }
-                    if (c + 1 < k && heap[c + 1] < heap[c]) {
-                        c++;
-                    }
-                    if (heap[c] >= heap[p]) {
-                        break;
-                    }
-                    float tmp = heap[c];
-                    heap[c] = heap[p];
-                    heap[p] = tmp;
-                    p = c;
-                }
-            }
-        }
-        return heap[0];
     }
 
     /** The smallest value v ≥ cut whose strictly larger kept tokens have mass < p of the kept set's mass. */
