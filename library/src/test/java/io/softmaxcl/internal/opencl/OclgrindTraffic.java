@@ -31,14 +31,19 @@ final class OclgrindTraffic {
         Map<String, long[]> bytes = new LinkedHashMap<>();
         String label = null;
         Pattern count = Pattern.compile("- (load|store) global \\((\\d+) bytes\\)");
+        // Oclgrind runs vload_half/vstore_half as built-in calls, not counted as loads: 2 bytes each on global (AS1).
+        Pattern half = Pattern.compile("(\\d+) - call _Z\\d+v(load|store)_half\\w*PU3AS1");
         for (String line : out.split("\n")) {
             if (line.startsWith("@@run ")) {
                 label = line.substring(6).trim();
                 bytes.putIfAbsent(label, new long[1]);
             } else if (label != null) {
                 Matcher m = count.matcher(line);
+                Matcher h = half.matcher(line);
                 if (m.find()) {
                     bytes.get(label)[0] += Long.parseLong(m.group(2));
+                } else if (h.find()) {
+                    bytes.get(label)[0] += 2 * Long.parseLong(h.group(1));
                 }
             }
         }
@@ -59,6 +64,7 @@ final class OclgrindTraffic {
     static double floor(String op, int cols) {
         return switch (op) {
             case "softmax", "log_softmax" -> 8;
+            case "softmax_f16", "softmax_bf16" -> 4;
             case "masked" -> 9;
             case "softmax_backward", "log_softmax_backward" -> 12;
             case "ce_loss" -> 4 + 8.0 / cols;
