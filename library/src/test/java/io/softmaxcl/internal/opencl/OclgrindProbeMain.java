@@ -55,6 +55,7 @@ public final class OclgrindProbeMain {
             String at = " " + b.plan(rows, cols).variant() + " " + rows + "x" + cols;
             forward(b, RowOp.SOFTMAX, rows, cols, 1f, "softmax" + at);
             forward(b, RowOp.LOG_SOFTMAX, rows, cols, 1f, "log_softmax" + at);
+            forward(b, RowOp.SOFTMAX, rows, cols, 1 / 3f, "temperature" + at);
             forward(b, RowOp.MASKED_SOFTMAX, rows, cols, 1f, "masked" + at);
             backward(b, RowOp.SOFTMAX, rows, cols, "softmax_backward" + at);
             backward(b, RowOp.LOG_SOFTMAX, rows, cols, "log_softmax_backward" + at);

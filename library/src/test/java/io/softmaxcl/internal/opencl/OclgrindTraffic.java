@@ -63,7 +63,7 @@ final class OclgrindTraffic {
     /** Bytes per element no kernel can go below: what must be read and written once. */
     static double floor(String op, int cols) {
         return switch (op) {
-            case "softmax", "log_softmax" -> 8;
+            case "softmax", "log_softmax", "temperature" -> 8;
             case "softmax_f16", "softmax_bf16" -> 4;
             case "masked" -> 9;
             case "softmax_backward", "log_softmax_backward" -> 12;
