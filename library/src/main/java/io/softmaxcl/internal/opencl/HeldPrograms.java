@@ -1,5 +1,6 @@
 package io.softmaxcl.internal.opencl;
 
+import io.softmaxcl.internal.Log;
 import org.jocl.CL;
 import org.jocl.cl_context;
 import org.jocl.cl_kernel;
@@ -41,7 +42,17 @@ final class HeldPrograms {
         }
         KernelPlan p = plan;
         while (p != null) {
-            long max = program(p).maxLocal;
+            long max;
+            try {
+                max = program(p).maxLocal;
+            } catch (io.softmaxcl.BackendUnavailableException e) {
+                // Some compilers reject a reqd_work_group_size their registers cannot serve: try half as wide.
+                if (p.local() == 1) {
+                    throw e;
+                }
+                Log.debug("OpenCL: held-row program " + p + " did not build (" + e.getMessage() + "); stepping down");
+                max = p.local() / 2;
+            }
             if (max >= p.local()) {
                 break;
             }
