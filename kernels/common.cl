@@ -13,6 +13,28 @@
 #define OP_LOG_SOFTMAX 1
 #define OP_MASKED_SOFTMAX 2
 
+// Element storage, chosen by a build define so that half-precision storage is a switch: ELEM is the type in
+// global memory, LOAD_X(p, i) reads element i as float, STORE_Y(p, i, v) writes float v there. Arithmetic is
+// float32 either way. STORAGE_F16: IEEE half via vload_half/vstore_half_rte (no cl_khr_fp16 needed);
+// STORAGE_BF16: bfloat16 as ushort (upper half of the float bits, round to nearest even, NaN kept quiet).
+#if defined(STORAGE_F16)
+#define ELEM half
+#define LOAD_X(p, i) vload_half((i), (p))
+#define STORE_Y(p, i, v) vstore_half_rte((v), (i), (p))
+#elif defined(STORAGE_BF16)
+#define ELEM ushort
+inline ushort to_bf16(float v) {
+    uint b = as_uint(v);
+    return isnan(v) ? (ushort) ((b >> 16) | 0x40) : (ushort) ((b + 0x7FFF + ((b >> 16) & 1)) >> 16);
+}
+#define LOAD_X(p, i) as_float(((uint) (p)[i]) << 16)
+#define STORE_Y(p, i, v) ((p)[i] = to_bf16(v))
+#else
+#define ELEM float
+#define LOAD_X(p, i) ((p)[i])
+#define STORE_Y(p, i, v) ((p)[i] = (v))
+#endif
+
 // A float pointer that the compiler may only assume 4-byte aligned, so vstore16 stays one store.
 typedef __global float __attribute__((aligned(4))) gfloat;
 

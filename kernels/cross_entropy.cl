@@ -11,21 +11,29 @@
 #endif
 
 // A row's target equals ignore_index or lies in [0, cols) (validated by the host). grad_scale is NaN for "no
-// gradient"; the gradient overwrites x.
+// gradient"; the gradient overwrites x. The target is read once and shared through local memory, and so is x[t],
+// from the read of the work-item whose elements include t: a local-memory barrier does not order global memory,
+// so no work-item may read an element another one overwrites.
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void cross_entropy(__global float* x, __global const int* targets, __global float* loss, int rows, int cols,
+void cross_entropy(__global ELEM* x, __global const int* targets, __global float* loss, int rows, int cols,
                    int ignore_index, float eps, float grad_scale) {
     __local float lm[WG];
     __local float ld[WG];
+    __local int lt[1];
+    __local float lxt[1];
     int lid = get_local_id(0);
     int row = get_group_id(0);
     size_t base = (size_t) row * cols;
-    int t = targets[row];
+    if (lid == 0) {
+        lt[0] = targets[row];
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    int t = lt[0];
     bool grad = !isnan(grad_scale);
     if (t == ignore_index) {
         if (grad) {
             for (int j = lid; j < cols; j += WG) {
-                x[base + j] = 0.0f;
+                STORE_Y(x, base + j, 0.0f);
             }
         }
         if (lid == 0) {
@@ -33,11 +41,13 @@ void cross_entropy(__global float* x, __global const int* targets, __global floa
         }
         return;
     }
-    // Read before the barrier: afterwards other work-items overwrite x with the gradient.
-    float xt = x[base + t];
     md_t a = { -INFINITY, 0.0f };
     for (int j = lid; j < cols; j += WG) {
-        a = md_add(a, x[base + j], 1.0f);
+        float v = LOAD_X(x, base + j);
+        a = md_add(a, v, 1.0f);
+        if (j == t) {
+            lxt[0] = v;
+        }
     }
     md_t r = group_reduce_md(a, 1.0f, lm, ld);
     float log_s = log(r.d);
@@ -46,17 +56,17 @@ void cross_entropy(__global float* x, __global const int* targets, __global floa
         float inv_s = 1.0f / r.d;
         float off = eps / cols;
         for (int j = lid; j < cols; j += WG) {
-            float v = x[base + j];
+            float v = LOAD_X(x, base + j);
             centered += v - r.m;
             if (grad) {
                 float target = (j == t ? 1.0f - eps : 0.0f) + off;
-                x[base + j] = grad_scale * (exp(v - r.m) * inv_s - target);
+                STORE_Y(x, base + j, grad_scale * (exp(v - r.m) * inv_s - target));
             }
         }
         centered = group_sum(centered, lm);
     }
     if (lid == 0) {
-        float nll = -(xt - r.m - log_s);
+        float nll = -(lxt[0] - r.m - log_s);
         // The smoothing term only exists when eps > 0 (0 * inf would turn a finite loss into NaN).
         loss[row] = eps == 0.0f ? nll : (1.0f - eps) * nll + eps * (log_s - centered / cols);
     }

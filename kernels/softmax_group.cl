@@ -2,17 +2,14 @@
 //
 // Build-time knobs:
 //   WG           work-group size (power of two)
-//   CACHE_FLOATS row elements kept in local memory between the two passes (0 = none); a row that fits is read
-//                from global memory once
+// softmax_group's row cache is a __local argument of cache_floats elements (0 = none), sized by the host from the
+// local memory the kernel's own arrays leave; a row that fits is read from global memory once.
 //
 // Pass 1 computes the online (max, sum) over the row in one read (float4 loads when the row start is 16-byte
 // aligned), reduces the pairs in local memory with a tree, and pass 2 writes the result.
 
 #ifndef WG
 #define WG 256
-#endif
-#ifndef CACHE_FLOATS
-#define CACHE_FLOATS 0
 #endif
 
 // Online (max, sum) of this work-item's share of elements [lo, hi) of the row at x (row-relative indices).
@@ -69,16 +66,10 @@ inline void segment_write(int op, __global const float* x, __global float* y, si
 // One work-group per row.
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
 void softmax_group(__global const float* x, __global float* y, int rows, int cols, int op, float inv_t,
-                   __global const uchar* mask, int has_mask) {
+                   __global const uchar* mask, int has_mask, __local float* cache, int cache_floats) {
     __local float lm[WG];
     __local float ld[WG];
-#if CACHE_FLOATS > 0
-    __local float cache[CACHE_FLOATS];
-    int use_cache = cols <= CACHE_FLOATS;
-#else
-    __local float* cache = lm;
-    int use_cache = 0;
-#endif
+    int use_cache = cols <= cache_floats;
     int row = get_group_id(0);
     size_t base = (size_t) row * cols;
     md_t a = segment_md(op, x, base, 0, cols, inv_t, mask, has_mask, cache, use_cache);
@@ -115,12 +106,16 @@ void softmax_group_finish(__global const float* x, __global float* y, __global c
     int seg = g % segs;
     int lo = seg * seg_len;
     int hi = min(cols, lo + seg_len);
-    md_t r = { -INFINITY, 0.0f };
-    for (int k = 0; k < segs; k++) {
+    // Each partial is read by one work-item, then merged in local memory: segs reads per work-group, not WG * segs.
+    __local float lm[WG];
+    __local float ld[WG];
+    md_t a = { -INFINITY, 0.0f };
+    for (int k = get_local_id(0); k < segs; k += WG) {
         float2 p = partial[row * segs + k];
         md_t q = { p.x, p.y };
-        r = md_merge(r, q, inv_t);
+        a = md_merge(a, q, inv_t);
     }
+    md_t r = group_reduce_md(a, inv_t, lm, ld);
     size_t base = (size_t) row * cols;
     __local float dummy[1];
     segment_write(op, x, y, base, lo, hi, inv_t, mask, has_mask, r, dummy, 0);

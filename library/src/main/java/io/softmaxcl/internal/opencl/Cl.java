@@ -164,6 +164,18 @@ final class Cl {
         check(CL.clSetKernelArg(k, index, Sizeof.cl_mem, Pointer.to(m)), "clSetKernelArg");
     }
 
+    /** A local-memory argument of {@code bytes} (the kernel's {@code __local} pointer). */
+    static void argLocal(cl_kernel k, int index, long bytes) {
+        check(CL.clSetKernelArg(k, index, bytes, null), "clSetKernelArg(local)");
+    }
+
+    /** A size_t or ulong {@code clGetKernelWorkGroupInfo} value, e.g. CL_KERNEL_WORK_GROUP_SIZE. */
+    static long kernelWorkGroupLong(cl_kernel k, cl_device_id d, int param) {
+        long[] v = new long[1];
+        check(CL.clGetKernelWorkGroupInfo(k, d, param, Sizeof.size_t, Pointer.to(v), null), "clGetKernelWorkGroupInfo");
+        return v[0];
+    }
+
     static void argInt(cl_kernel k, int index, int v) {
         check(CL.clSetKernelArg(k, index, Sizeof.cl_int, Pointer.to(new int[] {v})), "clSetKernelArg");
     }

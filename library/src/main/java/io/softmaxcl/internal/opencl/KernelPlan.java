@@ -15,8 +15,9 @@ import java.util.Locale;
  *       into chunks of {@value #MIN_CHUNK} to {@value #MAX_CHUNK} columns, partial (max, sum) merged with the
  *       online rule. (Measured here under heavy load, one work-item per row was faster even for 1×1048576; the
  *       split is kept for an idle machine, where it uses every core. The auto-tuner settles it per machine.)</li>
- *   <li>Other devices (GPUs): {@code cols ≤ 1024} → {@link Variant#ROWS_PER_GROUP} (a team of up to 32 work-items
- *       per row, several rows per work-group); fewer rows than the compute units and rows longer than
+ *   <li>Other devices (GPUs): rows of at most {@value #HELD_PER_ITEM} × the device's largest work-group
+ *       (16384 columns on a 1024-wide device) → {@link Variant#ROWS_HELD}: the row held in registers, read once
+ *       and written once (see {@link #held}); fewer rows than the compute units and rows longer than
  *       16 × the work-group size → {@link Variant#ROW_SPLIT_GROUPS}; otherwise {@link Variant#ROW_PER_GROUP}
  *       (float4 loads, online max and sum in one read, the row cached in local memory when it fits).</li>
  * </ul>
@@ -29,8 +30,10 @@ import java.util.Locale;
  * @param segmentLength columns per piece (a multiple of 4)
  * @param team    work-items per row for {@link Variant#ROWS_PER_GROUP}
  * @param fixedCols run {@link Variant#ROW_PER_ITEM} from a program built for exactly this column count
+ * @param perItem row elements each work-item holds in registers ({@link Variant#ROWS_HELD}; 0 otherwise)
  */
-record KernelPlan(Variant variant, int local, int segments, int segmentLength, int team, boolean fixedCols) {
+record KernelPlan(Variant variant, int local, int segments, int segmentLength, int team, boolean fixedCols,
+                  int perItem) {
 
     /** System property forcing one variant for every shape (tests and experiments), e.g. {@code ROW_PER_GROUP}. */
     static final String VARIANT_PROPERTY = "softmaxcl.opencl.variant";
@@ -41,6 +44,8 @@ record KernelPlan(Variant variant, int local, int segments, int segmentLength, i
     static final int FIXED_COLS_MIN_ROWS = 4096;
     /** Rows one work-item of the fixed-column kernel takes, one per lane of its vectors (the VW build define). */
     static final int TINY_ROWS_PER_ITEM = 16;
+    /** Most row elements one work-item of {@link Variant#ROWS_HELD} holds in registers. */
+    static final int HELD_PER_ITEM = 16;
 
     enum Variant {
         /** One work-item per row, wide vectors (CPU devices). */
@@ -52,7 +57,9 @@ record KernelPlan(Variant variant, int local, int segments, int segmentLength, i
         /** One work-group per row (vocabulary rows). */
         ROW_PER_GROUP,
         /** Each row split across work-groups, then an online merge (a few huge rows). */
-        ROW_SPLIT_GROUPS;
+        ROW_SPLIT_GROUPS,
+        /** A team of work-items per row holding the row in registers (rows that fit on one compute unit). */
+        ROWS_HELD;
 
         static Variant parse(String s) {
             return s == null || s.isBlank() ? null : valueOf(s.trim().toUpperCase(Locale.ROOT));
@@ -60,7 +67,27 @@ record KernelPlan(Variant variant, int local, int segments, int segmentLength, i
     }
 
     /** What a plan needs to know about the device. */
-    record Device(boolean cpu, int computeUnits, int groupSize) {
+    record Device(boolean cpu, int computeUnits, int groupSize, int maxGroupSize) {
+    }
+
+    /**
+     * The {@link Variant#ROWS_HELD} plan for rows of {@code cols}, or null when a row does not fit: a team of
+     * {@code min(maxGroupSize, 2^⌈log2(cols / 4)⌉)} work-items per row, each holding the power of two
+     * {@code perItem ≥ cols / team} elements (at most {@value #HELD_PER_ITEM}); a work-group of at least
+     * {@code groupSize} work-items (several rows when the team is smaller). Buckets keep the programs few.
+     */
+    static KernelPlan held(Device d, int cols, int maxGroup) {
+        int team = Math.min(maxGroup, ceilPow2(ceilDiv(Math.max(1, cols), 4)));
+        int per = ceilPow2(ceilDiv(Math.max(1, cols), team));
+        if (per > HELD_PER_ITEM) {
+            return null;
+        }
+        int local = Math.max(team, Math.min(d.groupSize(), maxGroup));
+        return new KernelPlan(Variant.ROWS_HELD, local, 1, cols, team, false, per);
+    }
+
+    static int ceilPow2(int v) {
+        return v <= 1 ? 1 : Integer.highestOneBit(v - 1) << 1;
     }
 
     static KernelPlan choose(Device d, int rows, int cols, Variant forced) {
@@ -69,17 +96,23 @@ record KernelPlan(Variant variant, int local, int segments, int segmentLength, i
         if (v == null) {
             if (d.cpu()) {
                 v = rows < 2 * cu && cols >= SPLIT_MIN_COLS ? Variant.ROW_SPLIT_ITEMS : Variant.ROW_PER_ITEM;
-            } else if (cols <= 1024) {
-                v = Variant.ROWS_PER_GROUP;
+            } else if (held(d, cols, d.maxGroupSize()) != null) {
+                v = Variant.ROWS_HELD;
             } else if (rows < cu && cols > 16 * d.groupSize()) {
                 v = Variant.ROW_SPLIT_GROUPS;
             } else {
                 v = Variant.ROW_PER_GROUP;
             }
         }
+        if (v == Variant.ROWS_HELD) {
+            KernelPlan h = held(d, cols, d.maxGroupSize());
+            // A forced ROWS_HELD on a row too long to hold runs one work-group per row.
+            return h != null ? h : choose(d, rows, cols, Variant.ROW_PER_GROUP);
+        }
         return switch (v) {
+            case ROWS_HELD -> throw new AssertionError(v);
             case ROW_PER_ITEM -> new KernelPlan(v, clamp(rows / (2 * cu), 1, 16), 1, cols, 1,
-                    d.cpu() && cols <= FIXED_COLS_MAX && rows >= FIXED_COLS_MIN_ROWS);
+                    d.cpu() && cols <= FIXED_COLS_MAX && rows >= FIXED_COLS_MIN_ROWS, 0);
             case ROW_SPLIT_ITEMS -> {
                 // About 32 chunks per compute unit in all, each at least MIN_CHUNK columns, and none longer than
                 // MAX_CHUNK so that a chunk's passes stay in the core's L2 cache.
@@ -87,15 +120,15 @@ record KernelPlan(Variant variant, int local, int segments, int segmentLength, i
                         clamp(ceilDiv(32 * cu, rows), 1, Math.max(1, cols / MIN_CHUNK)));
                 int len = roundUp(ceilDiv(cols, chunks), 16);
                 yield new KernelPlan(v, clamp(rows * ceilDiv(cols, len) / (2 * cu), 1, 16), ceilDiv(cols, len), len, 1,
-                        false);
+                        false, 0);
             }
             case ROWS_PER_GROUP -> new KernelPlan(v, d.groupSize(), 1, cols,
-                    Math.min(Math.min(32, d.groupSize()), Integer.highestOneBit(Math.max(1, cols / 4) * 2 - 1)), false);
-            case ROW_PER_GROUP -> new KernelPlan(v, d.groupSize(), 1, cols, 1, false);
+                    Math.min(Math.min(32, d.groupSize()), Integer.highestOneBit(Math.max(1, cols / 4) * 2 - 1)), false, 0);
+            case ROW_PER_GROUP -> new KernelPlan(v, d.groupSize(), 1, cols, 1, false, 0);
             case ROW_SPLIT_GROUPS -> {
                 int segs = clamp(ceilDiv(4 * cu, rows), 1, Math.max(1, cols / (4 * d.groupSize())));
                 int len = roundUp(ceilDiv(cols, segs), 4);
-                yield new KernelPlan(v, d.groupSize(), ceilDiv(cols, len), len, 1, false);
+                yield new KernelPlan(v, d.groupSize(), ceilDiv(cols, len), len, 1, false, 0);
             }
         };
     }
@@ -109,6 +142,9 @@ record KernelPlan(Variant variant, int local, int segments, int segmentLength, i
                 list.add(Variant.ROW_SPLIT_ITEMS);
             }
         } else {
+            if (held(d, cols, d.maxGroupSize()) != null) {
+                list.add(Variant.ROWS_HELD);
+            }
             if (cols <= 4096) {
                 list.add(Variant.ROWS_PER_GROUP);
             }

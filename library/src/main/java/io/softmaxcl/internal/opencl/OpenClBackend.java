@@ -46,9 +46,16 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             "softmax_item_finish_masked_softmax", "softmax_group", "softmax_group_partial", "softmax_group_finish",
             "softmax_team", "softmax_backward", "softmax_backward_item", "cross_entropy", "cross_entropy_item"};
 
+    /** The kernels launched with work-groups of the build's WG (whose own limit may be lower than the device's). */
+    private static final String[] GROUP_KERNELS = {"softmax_group", "softmax_group_partial", "softmax_group_finish",
+            "softmax_team", "softmax_backward", "cross_entropy"};
+
     private final ClDevice device;
-    private final KernelPlan.Device planDevice;
-    private final int groupSize;
+    private KernelPlan.Device planDevice;
+    private int groupSize;
+    /** Row elements softmax_group caches in local memory: what the device has beyond the kernel's own arrays. */
+    private long cacheFloats;
+    private HeldPrograms held;
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<String, cl_kernel> kernels = new HashMap<>();
     private cl_context context;
@@ -76,7 +83,8 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         // CPU devices run a work-group as a loop; a small group keeps the group variants' barriers cheap there.
         int wanted = Integer.getInteger(GROUP_SIZE_PROPERTY, asCpu ? 64 : 256);
         this.groupSize = (int) Math.min(Integer.highestOneBit(Math.max(1, wanted)), Long.highestOneBit(maxWg));
-        this.planDevice = new KernelPlan.Device(asCpu, info.computeUnits(), groupSize);
+        int maxGroup = (int) Math.min(1 << 30, Long.highestOneBit(maxWg));
+        this.planDevice = new KernelPlan.Device(asCpu, info.computeUnits(), groupSize, maxGroup);
         this.forced = KernelPlan.Variant.parse(System.getProperty(KernelPlan.VARIANT_PROPERTY));
         long global = info.globalMemBytes() > 0 ? info.globalMemBytes() / 2 : Long.MAX_VALUE;
         this.tuning = TuningCache.forDevice(info);
@@ -85,11 +93,8 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         try {
             context = Cl.createContext(device.id());
             queue = Cl.createQueue(context, device.id());
-            program = Cl.buildProgram(context, device.id(), KernelSources.program(), buildOptions(),
-                    device.info().name());
-            for (String k : KERNELS) {
-                kernels.put(k, Cl.createKernel(program, k));
-            }
+            buildMainProgram();
+            held = new HeldPrograms(context, device, "-w " + System.getProperty(BUILD_OPTIONS_PROPERTY, ""));
             long maxAlloc = info.maxAllocBytes();
             bufA = new DeviceBuffer(context, maxAlloc);
             bufB = new DeviceBuffer(context, maxAlloc);
@@ -102,17 +107,43 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         }
     }
 
-    private String buildOptions() {
-        long local = device.info().localMemBytes();
-        // Cache rows in local memory on GPUs when at least 16 KiB is left after the reduction arrays.
-        long cacheFloats = asCpu ? 0 : Math.min(8192, (local - 2L * groupSize * 4 - 1024) / 4);
-        if (cacheFloats < 4096) {
-            cacheFloats = 0;
+    /**
+     * Builds the program of every family at the work-group size {@code groupSize}; when a work-group kernel cannot
+     * run that wide here ({@code CL_KERNEL_WORK_GROUP_SIZE}), steps the size down and rebuilds rather than fail at
+     * launch. Then sizes softmax_group's row cache from the local memory its own arrays leave.
+     */
+    private void buildMainProgram() {
+        while (true) {
+            program = Cl.buildProgram(context, device.id(), KernelSources.program(), buildOptions(),
+                    device.info().name());
+            for (String k : KERNELS) {
+                kernels.put(k, Cl.createKernel(program, k));
+            }
+            long max = Long.MAX_VALUE;
+            for (String k : GROUP_KERNELS) {
+                max = Math.min(max, Cl.kernelWorkGroupLong(kernels.get(k), device.id(), CL.CL_KERNEL_WORK_GROUP_SIZE));
+            }
+            if (max >= groupSize || groupSize == 1) {
+                break;
+            }
+            Log.debug("OpenCL: work-group kernels run at most " + max + " wide on " + device.info().name()
+                    + "; rebuilding at " + Long.highestOneBit(Math.max(1, max)) + " instead of " + groupSize);
+            kernels.values().forEach(Cl::release);
+            kernels.clear();
+            Cl.release(program);
+            groupSize = (int) Long.highestOneBit(Math.max(1, max));
+            planDevice = new KernelPlan.Device(asCpu, planDevice.computeUnits(), groupSize, planDevice.maxGroupSize());
         }
-        cacheFloats = Long.getLong(CACHE_FLOATS_PROPERTY, cacheFloats);
+        long own = Cl.kernelWorkGroupLong(kernels.get("softmax_group"), device.id(), CL.CL_KERNEL_LOCAL_MEM_SIZE);
+        // On GPUs: what local memory the kernel's reduction arrays leave (less 256 bytes for the driver), if at
+        // least 1024 floats; a row that fits is then read from global memory once.
+        long free = (device.info().localMemBytes() - own - 256) / 4;
+        cacheFloats = Long.getLong(CACHE_FLOATS_PROPERTY, asCpu || free < 1024 ? 0 : free);
+    }
+
+    private String buildOptions() {
         // -w: compilers' warnings would otherwise reach stderr on some drivers (PoCL prints "N warnings generated").
-        return "-w -DWG=" + groupSize + " -DVW=16 -DCACHE_FLOATS=" + cacheFloats + " "
-                + System.getProperty(BUILD_OPTIONS_PROPERTY, "");
+        return "-w -DWG=" + groupSize + " -DVW=16 " + System.getProperty(BUILD_OPTIONS_PROPERTY, "");
     }
 
     @Override
@@ -257,7 +288,8 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             float[] target = staged ? new float[rows * cols] : dx;
             int targetOffset = staged ? 0 : dxOffset;
             boolean items = itemFamily();
-            cl_kernel kernel = kernels.get(items ? "softmax_backward_item" : "softmax_backward");
+            KernelPlan hp = heldFamily(cols);
+            cl_kernel kernel = rowKernel("softmax_backward", hp, items);
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int k = Math.min(chunk, rows - r0);
                 long n = (long) k * cols;
@@ -272,7 +304,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 Cl.argInt(kernel, 3, k);
                 Cl.argInt(kernel, 4, cols);
                 Cl.argInt(kernel, 5, opCode(op));
-                enqueueRows(kernel, k, items, "softmax_backward");
+                enqueueRows(kernel, k, items, hp, "softmax_backward");
                 Cl.read(queue, bdx, Pointer.to(target).withByteOffset(4L * (targetOffset + (long) r0 * cols)),
                         n * 4);
                 if (done != null) {
@@ -306,7 +338,8 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             int gradOffset = staged && grad ? 0 : offset;
             float[] lossTarget = staged ? new float[rows] : rowLoss;
             boolean items = itemFamily();
-            cl_kernel kernel = kernels.get(items ? "cross_entropy_item" : "cross_entropy");
+            KernelPlan hp = heldFamily(cols);
+            cl_kernel kernel = rowKernel("cross_entropy", hp, items);
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int k = Math.min(chunk, rows - r0);
                 long n = (long) k * cols;
@@ -323,7 +356,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 Cl.argInt(kernel, 5, ignoreIndex);
                 Cl.argFloat(kernel, 6, labelSmoothing);
                 Cl.argFloat(kernel, 7, gradScale);
-                enqueueRows(kernel, k, items, "cross_entropy");
+                enqueueRows(kernel, k, items, hp, "cross_entropy");
                 // Losses land in a staging array so that a failed gradient read leaves rowLoss and logits as a
                 // consistent "not done" pair for this chunk.
                 float[] stage = new float[k];
@@ -360,9 +393,30 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         return v == KernelPlan.Variant.ROW_PER_ITEM || v == KernelPlan.Variant.ROW_SPLIT_ITEMS;
     }
 
-    /** One work-item per row (local size as the forward plan picks it) or one work-group per row. */
-    private void enqueueRows(cl_kernel kernel, int rows, boolean items, String what) {
-        if (items) {
+    /**
+     * The plan of the held-row backward and cross-entropy kernels for rows of {@code cols} (GPU class, the row fits,
+     * no other variant forced), or null.
+     */
+    private KernelPlan heldFamily(int cols) {
+        KernelPlan.Variant v = forced;
+        if (asCpu && v == null || v != null && v != KernelPlan.Variant.ROWS_HELD) {
+            return null;
+        }
+        KernelPlan p = KernelPlan.held(planDevice, cols, planDevice.maxGroupSize());
+        return p == null ? null : held.fit(p, planDevice);
+    }
+
+    /** The family's kernel: held rows ({@code hp} non-null), one work-item per row, or one work-group per row. */
+    private cl_kernel rowKernel(String family, KernelPlan hp, boolean items) {
+        return hp != null ? held.kernel(hp, family + "_held") : kernels.get(items ? family + "_item" : family);
+    }
+
+    /** Held rows (WG / team rows per work-group), one work-item per row (local size as the forward plan picks it) or one work-group per row. */
+    private void enqueueRows(cl_kernel kernel, int rows, boolean items, KernelPlan hp, String what) {
+        if (hp != null) {
+            long groups = KernelPlan.ceilDiv(rows, hp.local() / hp.team());
+            Cl.enqueue(queue, kernel, groups * hp.local(), hp.local(), what + "_held");
+        } else if (items) {
             int local = KernelPlan.choose(planDevice, rows, 1, KernelPlan.Variant.ROW_PER_ITEM).local();
             Cl.enqueue(queue, kernel, roundUp(rows, local), local, what);
         } else {
@@ -436,7 +490,8 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     String describePlan(int rows, int cols) {
         KernelPlan p = plan(rows, cols);
         return p.variant() + " local=" + p.local() + (p.segments() > 1 ? " segments=" + p.segments() : "")
-                + (p.team() > 1 ? " team=" + p.team() : "") + (p.fixedCols() ? " fixed-cols" : "");
+                + (p.team() > 1 ? " team=" + p.team() : "") + (p.fixedCols() ? " fixed-cols" : "")
+                + (p.perItem() > 0 ? " registers=" + p.perItem() : "");
     }
 
     private void fillRandom(cl_mem x, long n) {
@@ -480,9 +535,23 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 Cl.enqueue(queue, k, (long) KernelPlan.ceilDiv(rows, rowsPerGroup) * groupSize, groupSize,
                         "softmax_team");
             }
+            case ROWS_HELD -> {
+                KernelPlan p = held.fit(plan, planDevice);
+                if (p == null) {
+                    launchForward(op, KernelPlan.choose(planDevice, rows, cols, KernelPlan.Variant.ROW_PER_GROUP), x, y,
+                            mask, hasMask, rows, cols, invT);
+                    return;
+                }
+                cl_kernel k = held.kernel(p, "softmax_held");
+                setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
+                long groups = KernelPlan.ceilDiv(rows, p.local() / p.team());
+                Cl.enqueue(queue, k, groups * p.local(), p.local(), "softmax_held");
+            }
             case ROW_PER_GROUP -> {
                 cl_kernel k = kernels.get("softmax_group");
                 setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
+                Cl.argLocal(k, 8, 4 * Math.max(1, cacheFloats));
+                Cl.argInt(k, 9, (int) cacheFloats);
                 Cl.enqueue(queue, k, (long) rows * groupSize, groupSize, "softmax_group");
             }
             case ROW_SPLIT_ITEMS, ROW_SPLIT_GROUPS -> {
@@ -721,14 +790,15 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 cl_mem bdy = extra.ensure(bytes());
                 Cl.write(queue, bdy, Pointer.to(dy).withByteOffset(4L * dyOffset), bytes());
                 boolean items = itemFamily();
-                cl_kernel kernel = kernels.get(items ? "softmax_backward_item" : "softmax_backward");
+                KernelPlan hp = heldFamily(cols);
+                cl_kernel kernel = rowKernel("softmax_backward", hp, items);
                 Cl.argMem(kernel, 0, data.ensure(bytes()));
                 Cl.argMem(kernel, 1, bdy);
                 Cl.argMem(kernel, 2, scratch.ensure(bytes()));
                 Cl.argInt(kernel, 3, rows);
                 Cl.argInt(kernel, 4, cols);
                 Cl.argInt(kernel, 5, opCode(op));
-                enqueueRows(kernel, rows, items, "softmax_backward");
+                enqueueRows(kernel, rows, items, hp, "softmax_backward");
                 Cl.finish(queue);
                 swap();
             } finally {
@@ -743,7 +813,8 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             try {
                 check();
                 boolean items = itemFamily();
-                cl_kernel kernel = kernels.get(items ? "cross_entropy_item" : "cross_entropy");
+                KernelPlan hp = heldFamily(cols);
+                cl_kernel kernel = rowKernel("cross_entropy", hp, items);
                 cl_mem x = data.ensure(bytes());
                 if (Float.isNaN(gradScale)) {
                     // Without a gradient the logits must survive: run on a copy.
@@ -763,7 +834,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 Cl.argInt(kernel, 5, ignoreIndex);
                 Cl.argFloat(kernel, 6, labelSmoothing);
                 Cl.argFloat(kernel, 7, gradScale);
-                enqueueRows(kernel, rows, items, "cross_entropy");
+                enqueueRows(kernel, rows, items, hp, "cross_entropy");
                 Cl.read(queue, loss, Pointer.to(rowLoss), rows * 4L);
             } finally {
                 lock.unlock();
@@ -823,6 +894,9 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             if (b != null) {
                 b.release();
             }
+        }
+        if (held != null) {
+            held.release();
         }
         fixedCols.values().forEach(FixedColsProgram::release);
         fixedCols.clear();

@@ -34,34 +34,56 @@ public final class OclgrindProbeMain {
         System.out.flush();
     }
 
+    /** Traffic runs: no ignored cross-entropy rows (an ignored row reads nothing and would flatter the count). */
+    private static boolean fullRows;
+
     private static void mark(String label) {
         System.out.println("@@run " + label);
         System.out.flush();
     }
 
-    /** The planner's own plans on the shapes: softmax, log-softmax, masked, loss, loss + gradient. */
+    /**
+     * The planner's own plans on short, held and long rows: every forward op, both backwards, the loss and loss +
+     * gradient; then the split variant (forced: Oclgrind has too few compute units for the planner to split).
+     */
     private static void traffic(OpenClBackend b) {
-        int[][] shapes = {{256, 10}, {64, 1000}, {4, 3000}, {2, 20000}, {2, 32000}};
+        fullRows = true;
+        int[][] shapes = {{256, 10}, {64, 1000}, {4, 3000}, {2, 16384}, {2, 20000}, {2, 32000}};
         for (int[] s : shapes) {
             int rows = s[0];
             int cols = s[1];
-            String plan = String.valueOf(b.plan(rows, cols).variant());
-            forward(b, RowOp.SOFTMAX, rows, cols, 1f, "softmax " + plan + " " + rows + "x" + cols);
-            forward(b, RowOp.LOG_SOFTMAX, rows, cols, 1f, "log_softmax " + plan + " " + rows + "x" + cols);
-            forward(b, RowOp.MASKED_SOFTMAX, rows, cols, 1f, "masked " + plan + " " + rows + "x" + cols);
-            crossEntropy(b, rows, cols, false, "ce_loss " + plan + " " + rows + "x" + cols);
-            crossEntropy(b, rows, cols, true, "ce_grad " + plan + " " + rows + "x" + cols);
+            String at = " " + b.plan(rows, cols).variant() + " " + rows + "x" + cols;
+            forward(b, RowOp.SOFTMAX, rows, cols, 1f, "softmax" + at);
+            forward(b, RowOp.LOG_SOFTMAX, rows, cols, 1f, "log_softmax" + at);
+            forward(b, RowOp.SOFTMAX, rows, cols, 1 / 3f, "temperature" + at);
+            forward(b, RowOp.MASKED_SOFTMAX, rows, cols, 1f, "masked" + at);
+            backward(b, RowOp.SOFTMAX, rows, cols, "softmax_backward" + at);
+            backward(b, RowOp.LOG_SOFTMAX, rows, cols, "log_softmax_backward" + at);
+            crossEntropy(b, rows, cols, false, "ce_loss" + at);
+            crossEntropy(b, rows, cols, true, "ce_grad" + at);
         }
+        b.forceVariant(KernelPlan.Variant.ROW_SPLIT_GROUPS);
+        forward(b, RowOp.SOFTMAX, 1, 32000, 1f, "softmax ROW_SPLIT_GROUPS 1x32000");
+        forward(b, RowOp.LOG_SOFTMAX, 1, 32000, 1f, "log_softmax ROW_SPLIT_GROUPS 1x32000");
+        forward(b, RowOp.MASKED_SOFTMAX, 1, 32000, 1f, "masked ROW_SPLIT_GROUPS 1x32000");
+        b.forceVariant(null);
+        OclgrindHalfProbe.run(OpenClRuntime.select(null), new int[][] {{256, 10}, {64, 1000}, {2, 16384}});
     }
 
     /** Boundary shapes of every forced variant and every op, plus chunked batches when maxBytes is set. */
     private static void suite(OpenClBackend b) {
         int wg = b.groupSize();
+        // Held rows: 16384 is the longest a 1024-wide device holds (1024 × 16 registers), 16385 is not held.
         int[][] shapes = {{1, 1}, {3, 7}, {2, wg - 1}, {2, wg + 1}, {KernelPlan.FIXED_COLS_MIN_ROWS + 3, 5},
-                {1, 3 * wg + 5}};
+                {1, 3 * wg + 5}, {9, 4097}, {1, 16384}, {1, 16385}};
         for (KernelPlan.Variant v : KernelPlan.Variant.values()) {
             b.forceVariant(v);
             for (int[] s : shapes) {
+                // Thousands of tiny rows only where a plan depends on them (the fixed-column item programs): the
+                // simulator runs every work-item of a group-per-row kernel.
+                if (s[0] > 1000 && v != KernelPlan.Variant.ROW_PER_ITEM) {
+                    s = new int[] {67, s[1]};
+                }
                 int rows = s[0];
                 int cols = s[1];
                 String at = " " + v + " " + rows + "x" + cols;
@@ -115,7 +137,7 @@ public final class OclgrindProbeMain {
         SplittableRandom rnd = new SplittableRandom(rows + cols);
         int[] targets = new int[rows];
         for (int r = 0; r < rows; r++) {
-            targets[r] = r % 5 == 4 ? -100 : rnd.nextInt(cols);
+            targets[r] = r % 5 == 4 && !fullRows ? -100 : rnd.nextInt(cols);
         }
         float[] loss = new float[rows];
         float[] copy = logits.clone();

@@ -24,7 +24,7 @@ class OpenClOperationsTest {
     private static final int[] COLS = {1, 3, 15, 16, 17, 63, 64, 65, 1000, 1025, 4097, 32000};
 
     @ParameterizedTest
-    @EnumSource(value = KernelPlan.Variant.class, names = {"ROW_PER_ITEM", "ROW_PER_GROUP"})
+    @EnumSource(value = KernelPlan.Variant.class, names = {"ROW_PER_ITEM", "ROW_PER_GROUP", "ROWS_HELD"})
     void softmaxBackwardMatchesReference(KernelPlan.Variant family) {
         OpenClBackend b = OpenClTestData.backend();
         b.forceVariant(family);
@@ -40,7 +40,7 @@ class OpenClOperationsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = KernelPlan.Variant.class, names = {"ROW_PER_ITEM", "ROW_PER_GROUP"})
+    @EnumSource(value = KernelPlan.Variant.class, names = {"ROW_PER_ITEM", "ROW_PER_GROUP", "ROWS_HELD"})
     void logSoftmaxBackwardInPlaceMatchesReference(KernelPlan.Variant family) {
         OpenClBackend b = OpenClTestData.backend();
         b.forceVariant(family);
@@ -57,7 +57,7 @@ class OpenClOperationsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = KernelPlan.Variant.class, names = {"ROW_PER_ITEM", "ROW_PER_GROUP"})
+    @EnumSource(value = KernelPlan.Variant.class, names = {"ROW_PER_ITEM", "ROW_PER_GROUP", "ROWS_HELD"})
     void crossEntropyLossAndGradientMatchReference(KernelPlan.Variant family) {
         OpenClBackend b = OpenClTestData.backend();
         b.forceVariant(family);

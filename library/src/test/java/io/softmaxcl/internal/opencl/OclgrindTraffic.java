@@ -1,0 +1,101 @@
+package io.softmaxcl.internal.opencl;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Global-memory bytes per element from Oclgrind's {@code OCLGRIND_INST_COUNTS} output of {@link OclgrindProbeMain}
+ * "traffic" runs ("@@run OP VARIANT ROWSxCOLS" then the counts of each kernel it launched), beside the floor and
+ * the bound {@link OclgrindTest} asserts. Floors: softmax reads and writes each element once (8 B), masked adds
+ * its mask byte, the loss reads once (4 B), the gradient writes once more; per row the loss adds its target and
+ * loss (8 B). A row that no longer fits in one work-group's registers is read twice (+4 B).
+ */
+final class OclgrindTraffic {
+
+    /** Longest row the planner holds on-chip on a 1024-wide device (16 floats per work-item). */
+    static final int HELD_COLS = 16384;
+
+    record Row(String label, String op, String variant, int rows, int cols, double bytesPerElement, double floor,
+               double bound) {
+    }
+
+    private OclgrindTraffic() {
+    }
+
+    static List<Row> parse(String out) {
+        Map<String, long[]> bytes = new LinkedHashMap<>();
+        String label = null;
+        Pattern count = Pattern.compile("- (load|store) global \\((\\d+) bytes\\)");
+        // Oclgrind runs vload_half/vstore_half as built-in calls, not counted as loads: 2 bytes each on global (AS1).
+        Pattern half = Pattern.compile("(\\d+) - call _Z\\d+v(load|store)_half\\w*PU3AS1");
+        for (String line : out.split("\n")) {
+            if (line.startsWith("@@run ")) {
+                label = line.substring(6).trim();
+                bytes.putIfAbsent(label, new long[1]);
+            } else if (label != null) {
+                Matcher m = count.matcher(line);
+                Matcher h = half.matcher(line);
+                if (m.find()) {
+                    bytes.get(label)[0] += Long.parseLong(m.group(2));
+                } else if (h.find()) {
+                    bytes.get(label)[0] += 2 * Long.parseLong(h.group(1));
+                }
+            }
+        }
+        List<Row> rows = new ArrayList<>();
+        for (Map.Entry<String, long[]> e : bytes.entrySet()) {
+            String[] f = e.getKey().split(" ");
+            String[] shape = f[2].split("x");
+            int r = Integer.parseInt(shape[0]);
+            int c = Integer.parseInt(shape[1]);
+            double floor = floor(f[0], c);
+            rows.add(new Row(e.getKey(), f[0], f[1], r, c, (double) e.getValue()[0] / ((long) r * c), floor,
+                    bound(f[0], f[1], c)));
+        }
+        return rows;
+    }
+
+    /** Bytes per element no kernel can go below: what must be read and written once. */
+    static double floor(String op, int cols) {
+        return switch (op) {
+            case "softmax", "log_softmax", "temperature" -> 8;
+            case "softmax_f16", "softmax_bf16" -> 4;
+            case "masked" -> 9;
+            case "softmax_backward", "log_softmax_backward" -> 12;
+            case "ce_loss" -> 4 + 8.0 / cols;
+            case "ce_grad" -> 8 + 8.0 / cols;
+            default -> throw new IllegalArgumentException(op);
+        };
+    }
+
+    /**
+     * The asserted bound: the floor (+0.05) for rows held on-chip; a longer row is read twice (+4 B, and its mask
+     * twice: +1 B more; the backwards read y and dy twice: +8 B, log-softmax's only dy: +4 B); split rows 12.5
+     * (+1 B masked).
+     */
+    static double bound(String op, String variant, int cols) {
+        if (variant.equals("ROW_SPLIT_GROUPS")) {
+            return op.equals("masked") ? 14.5 : 12.5;
+        }
+        double again = cols <= HELD_COLS ? 0 : switch (op) {
+            case "masked" -> 5;
+            case "softmax_backward" -> 8;
+            default -> 4;
+        };
+        return floor(op, cols) + again + 0.05;
+    }
+
+    static String table(List<Row> rows) {
+        StringBuilder sb = new StringBuilder("| op | plan | shape | B/elem | floor | bound |\n|---|---|---|---|---|---|\n");
+        for (Row r : rows) {
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %d×%d | %.2f | %.2f | %.2f |%n", r.op(), r.variant(),
+                    r.rows(), r.cols(), r.bytesPerElement(), r.floor(), r.bound()));
+        }
+        return sb.toString();
+    }
+}
