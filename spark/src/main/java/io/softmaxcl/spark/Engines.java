@@ -51,7 +51,7 @@ final class Engines {
         return SoftmaxEngine.builder().backend(b).threads(threads).build();
     }
 
-    private static SoftmaxEngine openGpu(String address, int threads) {
+    static SoftmaxEngine openGpu(String address, int threads) {
         String why;
         try {
             Optional<ClDeviceId> d = GpuAddressMatch.select(address, ClDeviceIds.list());

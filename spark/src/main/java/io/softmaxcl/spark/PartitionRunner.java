@@ -35,6 +35,7 @@ final class PartitionRunner implements Iterator<InternalRow> {
     private long batches;         // engine calls so far: sample keys each batch apart
     private int cols = -1;        // the partition's row length, from its first non-empty row
     private long colsRow;         // the row that fixed it
+    private int capacity = Integer.MAX_VALUE;   // rows per batch, once cols is known
     private float[] in;
     private float[] out;
     private byte[] mask;
@@ -67,7 +68,6 @@ final class PartitionRunner implements Iterator<InternalRow> {
         List<InternalRow> rows = new ArrayList<>();
         List<Integer> slots = new ArrayList<>();   // batch slot of each row, -1: null or empty, not computed
         int n = 0;
-        int capacity = Integer.MAX_VALUE;
         while (input.hasNext() && n < capacity) {
             InternalRow row = input.next().copy();   // the input iterator reuses its row object
             long number = rowNumber++;
@@ -86,6 +86,9 @@ final class PartitionRunner implements Iterator<InternalRow> {
                 throw new IllegalArgumentException("column '" + cfg.inputCol() + "': row " + number + " of partition "
                         + partition + " has " + a.numElements() + " values but row " + colsRow + " has " + cols
                         + "; every row of a partition must have the same length");
+            }
+            if (n >= capacity) {
+                throw new IllegalStateException("batch overflow");   // the copy below is unchecked: never past the end
             }
             copyLogits(a, n, number);
             if (cfg.maskIndex() >= 0) {
