@@ -59,11 +59,9 @@ final class CpuBackend implements ComputeBackend {
                         inOffset + from * cols, out, outOffset + from * cols, to - from, cols, t,
                         new float[kernels.scratchSize(cols)]));
             }
-            case LOG_SOFTMAX -> forRows(rows, cols, 1, (from, to) -> {
-                for (int r = from; r < to; r++) {
-                    kernels.logSoftmaxRow(in, inOffset + r * cols, out, outOffset + r * cols, cols, t);
-                }
-            });
+            case LOG_SOFTMAX -> forRows(rows, cols, kernels.rowBlock(cols), (from, to) -> kernels.logSoftmaxRows(in,
+                    inOffset + from * cols, out, outOffset + from * cols, to - from, cols, t,
+                    new float[kernels.scratchSize(cols)]));
             case MASKED_SOFTMAX -> forRows(rows, cols, 1, (from, to) -> {
                 for (int r = from; r < to; r++) {
                     maskedRow(in, inOffset + r * cols, out, outOffset + r * cols, cols, t, mask,
@@ -197,36 +195,9 @@ final class CpuBackend implements ComputeBackend {
     @Override
     public void crossEntropy(float[] logits, int offset, int rows, int cols, int[] targets, int targetOffset,
                              int ignoreIndex, float labelSmoothing, float[] rowLoss, float gradScale) {
-        boolean grad = !Float.isNaN(gradScale);
-        double eps = labelSmoothing;
-        forRows(rows, cols, 1, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                int i = offset + r * cols;
-                int target = targets[targetOffset + r];
-                if (target == ignoreIndex) {
-                    rowLoss[r] = 0f;
-                    if (grad) {
-                        Arrays.fill(logits, i, i + cols, 0f);
-                    }
-                    continue;
-                }
-                float max = kernels.max(logits, i, cols);
-                float xt = logits[i + target];
-                double total = eps == 0 ? 0 : kernels.sum(logits, i, cols);
-                // With a gradient the logits are overwritten anyway: keep the exps there (no probability matrix).
-                double sum = grad ? kernels.expStoreSum(logits, i, logits, i, cols, max, 1f)
-                        : kernels.expSum(logits, i, cols, max, 1f);
-                double logSum = Math.log(sum);
-                double nll = -((double) xt - max - logSum);
-                // The smoothing term only exists when eps > 0 (0 · inf would turn a finite loss into NaN).
-                rowLoss[r] = (float) (eps == 0 ? nll
-                        : (1 - eps) * nll + eps * (-(total - cols * (max + logSum)) / cols));
-                if (grad) {
-                    kernels.scaleSubtract(logits, i, cols, (float) (gradScale / sum), (float) (gradScale * eps / cols));
-                    logits[i + target] -= (float) (gradScale * (1 - eps));
-                }
-            }
-        });
+        forRows(rows, cols, kernels.rowBlock(cols), (from, to) -> kernels.crossEntropyRows(logits,
+                offset + from * cols, to - from, cols, targets, targetOffset + from, ignoreIndex, labelSmoothing,
+                rowLoss, from, gradScale, new float[kernels.scratchSize(cols)]));
     }
 
     /** Half rows with the conversions fused into the passes ({@link HalfRows}); few long rows are staged instead. */

@@ -32,6 +32,9 @@ abstract class RowKernels {
     /** {@code Σ x}. */
     abstract double sum(float[] x, int i, int n);
 
+    /** {@code Σ (max − x)}: the label-smoothing term without the cancellation of {@code cols·max − Σ x}. */
+    abstract double distanceSum(float[] x, int i, int n, float max);
+
     /** {@code Σ a·b}. */
     abstract double dot(float[] a, int ai, float[] b, int bi, int n);
 
@@ -55,7 +58,54 @@ abstract class RowKernels {
         }
     }
 
-    /** Scratch floats {@link #softmaxRows} needs for rows of {@code cols}. */
+    /** Log-softmax of {@code rows} whole rows; providers override it for short rows, like {@link #softmaxRows}. */
+    void logSoftmaxRows(float[] x, int i, float[] y, int o, int rows, int cols, float t, float[] scratch) {
+        for (int r = 0; r < rows; r++) {
+            logSoftmaxRow(x, i + r * cols, y, o + r * cols, cols, t);
+        }
+    }
+
+    /**
+     * Cross-entropy of {@code rows} rows at {@code logits[i..]}: {@code rowLoss[lossOffset + r]} gets row r's
+     * loss (0 when its target is {@code ignoreIndex}); with a gradient ({@code gradScale} not NaN) the logits are
+     * overwritten by {@code gradScale · (softmax − smoothed one-hot)} (0 for ignored rows).
+     */
+    void crossEntropyRows(float[] logits, int i, int rows, int cols, int[] targets, int targetOffset,
+                          int ignoreIndex, double eps, float[] rowLoss, int lossOffset, float gradScale,
+                          float[] scratch) {
+        for (int r = 0; r < rows; r++) {
+            crossEntropyRow(logits, i + r * cols, cols, targets[targetOffset + r], ignoreIndex, eps, rowLoss,
+                    lossOffset + r, gradScale);
+        }
+    }
+
+    final void crossEntropyRow(float[] logits, int i, int cols, int target, int ignoreIndex, double eps,
+                               float[] rowLoss, int r, float gradScale) {
+        boolean grad = !Float.isNaN(gradScale);
+        if (target == ignoreIndex) {
+            rowLoss[r] = 0f;
+            if (grad) {
+                java.util.Arrays.fill(logits, i, i + cols, 0f);
+            }
+            return;
+        }
+        float max = max(logits, i, cols);
+        float xt = logits[i + target];
+        double distance = eps == 0 ? 0 : distanceSum(logits, i, cols, max);
+        // With a gradient the logits are overwritten anyway: keep the exps there (no probability matrix).
+        double sum = grad ? expStoreSum(logits, i, logits, i, cols, max, 1f) : expSum(logits, i, cols, max, 1f);
+        double logSum = Math.log(sum);
+        double nll = logSum + ((double) max - xt);
+        // The smoothing term, mean of −log p = logSum + Σ(max − x)/cols, only exists when eps > 0 (0 · inf would
+        // turn a finite loss into NaN).
+        rowLoss[r] = (float) (eps == 0 ? nll : (1 - eps) * nll + eps * (logSum + distance / cols));
+        if (grad) {
+            scaleSubtract(logits, i, cols, (float) (gradScale / sum), (float) (gradScale * eps / cols));
+            logits[i + target] -= (float) (gradScale * (1 - eps));
+        }
+    }
+
+    /** Scratch floats {@link #softmaxRows}, {@link #logSoftmaxRows} and {@link #crossEntropyRows} need. */
     int scratchSize(int cols) {
         return 0;
     }

@@ -106,6 +106,15 @@ class ScalarRowKernels extends RowKernels {
     }
 
     @Override
+    double distanceSum(float[] x, int i, int n, float max) {
+        double s = 0;
+        for (int j = i, end = i + n; j < end; j++) {
+            s += max - x[j];
+        }
+        return s;
+    }
+
+    @Override
     double dot(float[] a, int ai, float[] b, int bi, int n) {
         double s = 0;
         for (int j = 0; j < n; j++) {

@@ -15,7 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorRowKernels extends ScalarRowKernels {
 
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     /** Vectors summed in a float accumulator before the partial sum moves to double (accuracy on long rows). */
     private static final int SUM_BLOCK = 32 * L;
@@ -44,14 +44,14 @@ final class VectorRowKernels extends ScalarRowKernels {
      */
     private static final float TINY_MIN_SUM = TINY_COLS;
     /** 2^f on [−½, ½], highest power first: a least-squares fit for relative error (max 2.3e-7). */
-    private static final float E0 = 0.001327645848505199f;
-    private static final float E1 = 0.009675541892647743f;
-    private static final float E2 = 0.05550713464617729f;
-    private static final float E3 = 0.24022120237350464f;
-    private static final float E4 = 0.6931469440460205f;
-    private static final float E5 = 1.0000001192092896f;
+    static final float E0 = 0.001327645848505199f;
+    static final float E1 = 0.009675541892647743f;
+    static final float E2 = 0.05550713464617729f;
+    static final float E3 = 0.24022120237350464f;
+    static final float E4 = 0.6931469440460205f;
+    static final float E5 = 1.0000001192092896f;
     /** (max − x)·t is clamped to this: ·log2 e = 126.96, which rounds to 2^−127, built as exponent bits 0. */
-    private static final float EXP_ZERO = 88f;
+    static final float EXP_ZERO = 88f;
     /** EXP_ZERO for exps shifted by 2^TINY_SHIFT: ·log2 e = 191.2, rounds to 2^(−127−TINY_SHIFT). */
     private static final float EXP_ZERO_SHIFTED = 132.5f;
 
@@ -317,6 +317,31 @@ final class VectorRowKernels extends ScalarRowKernels {
     }
 
     @Override
+    double distanceSum(float[] x, int i, int n, float max) {
+        int b = S.loopBound(n);
+        double total = 0;
+        int j = 0;
+        while (j < b) {
+            int end = Math.min(b, j + SUM_BLOCK);
+            total += distanceBlock(x, i + j, end - j, max);
+            j = end;
+        }
+        for (; j < n; j++) {
+            total += max - x[i + j];
+        }
+        return total;
+    }
+
+    private static float distanceBlock(float[] x, int i, int n, float max) {
+        FloatVector vmax = FloatVector.broadcast(S, max);
+        FloatVector acc = FloatVector.zero(S);
+        for (int j = 0; j < n; j += L) {
+            acc = acc.add(vmax.sub(FloatVector.fromArray(S, x, i + j)));
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
     double dot(float[] a, int ai, float[] b, int bi, int n) {
         int bound = S.loopBound(n);
         double total = 0;
@@ -408,7 +433,7 @@ final class VectorRowKernels extends ScalarRowKernels {
 
     @Override
     int scratchSize(int cols) {
-        return cols < TINY_COLS ? L * cols + L : 0;
+        return cols < TINY_COLS ? L * cols + VectorShortRows.SCRATCH_EXTRA : 0;
     }
 
     @Override
@@ -433,8 +458,42 @@ final class VectorRowKernels extends ScalarRowKernels {
         }
     }
 
+    @Override
+    void logSoftmaxRows(float[] x, int i, float[] y, int o, int rows, int cols, float t, float[] scratch) {
+        int r = 0;
+        if (cols < TINY_COLS && rows >= L) {
+            VectorShuffle<Float>[] rowOf = rowShuffles(cols);
+            for (; r + L <= rows; r += L) {
+                if (!VectorShortRows.logSoftmaxBlock(this, x, i + r * cols, y, o + r * cols, cols, t, scratch,
+                        rowOf)) {
+                    super.logSoftmaxRows(x, i + r * cols, y, o + r * cols, L, cols, t, scratch);
+                }
+            }
+        }
+        super.logSoftmaxRows(x, i + r * cols, y, o + r * cols, rows - r, cols, t, scratch);
+    }
+
+    @Override
+    void crossEntropyRows(float[] logits, int i, int rows, int cols, int[] targets, int targetOffset,
+                          int ignoreIndex, double eps, float[] rowLoss, int lossOffset, float gradScale,
+                          float[] scratch) {
+        int r = 0;
+        if (cols < TINY_COLS && rows >= L) {
+            VectorShuffle<Float>[] rowOf = rowShuffles(cols);
+            for (; r + L <= rows; r += L) {
+                if (!VectorShortRows.crossEntropyBlock(this, logits, i + r * cols, cols, targets, targetOffset + r,
+                        ignoreIndex, eps, rowLoss, lossOffset + r, gradScale, scratch, rowOf)) {
+                    super.crossEntropyRows(logits, i + r * cols, L, cols, targets, targetOffset + r, ignoreIndex,
+                            eps, rowLoss, lossOffset + r, gradScale, scratch);
+                }
+            }
+        }
+        super.crossEntropyRows(logits, i + r * cols, rows - r, cols, targets, targetOffset + r, ignoreIndex, eps,
+                rowLoss, lossOffset + r, gradScale, scratch);
+    }
+
     @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] rowShuffles(int cols) {
+    static VectorShuffle<Float>[] rowShuffles(int cols) {
         VectorShuffle<Float>[] shuffles = new VectorShuffle[cols];
         int[] lanes = new int[L];
         for (int q = 0; q < cols; q++) {
