@@ -83,6 +83,9 @@ public final class DeviceBatch implements AutoCloseable {
      */
     public float crossEntropy(int[] targets, int targetOffset, CrossEntropy options, float[] rowLoss) {
         java.util.Objects.requireNonNull(options, "options must not be null");
+        if (cols() < 1) {   // as SoftmaxEngine.crossEntropy and PyTorch: zero classes is an error, zero rows is not
+            throw new IllegalArgumentException("cols must be >= 1 for cross-entropy (got " + cols() + ")");
+        }
         int valid = SoftmaxEngine.checkTargets(targets, targetOffset, rows(), cols(), options.ignoreIndex());
         if (rowLoss != null && rowLoss.length < rows()) {
             throw new IllegalArgumentException("rowLoss: length " + rowLoss.length + " is shorter than rows = "

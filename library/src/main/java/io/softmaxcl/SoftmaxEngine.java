@@ -638,16 +638,6 @@ public final class SoftmaxEngine implements AutoCloseable {
         }
     }
 
-    /** For what needs at least one element per dimension (device batches). */
-    private static void checkNonEmpty(int rows, int cols) {
-        if (rows < 1) {
-            throw new IllegalArgumentException("rows must be >= 1 (got " + rows + ")");
-        }
-        if (cols < 1) {
-            throw new IllegalArgumentException("cols must be >= 1 (got " + cols + ")");
-        }
-    }
-
     private static void checkRange(String name, int length, int offset, int rows, int cols) {
         long n = (long) rows * cols;
         if (offset < 0 || offset + n > length) {
@@ -749,7 +739,6 @@ public final class SoftmaxEngine implements AutoCloseable {
     public DeviceBatch upload(float[] data, int offset, int rows, int cols) {
         requireNonNull(data, "data");
         checkShape(rows, cols);
-        checkNonEmpty(rows, cols);
         checkRange("data", data.length, offset, rows, cols);
         lifecycle.readLock().lock();
         try {

@@ -10,6 +10,7 @@ import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Zero rows or zero columns are an empty batch (as torch.softmax of a (0, C) or (R, 0) tensor), not an error. */
@@ -48,6 +49,34 @@ class EmptyBatchTest {
             assertEquals(5f, rowLoss[0], backend + " rowLoss untouched");
             assertEquals(0, engine.softmax(new float[0]).length);
             assertTrue(Arrays.equals(new float[0], engine.logSoftmax(new float[0])));
+        }
+    }
+    @ParameterizedTest
+    @MethodSource("io.softmaxcl.TestBackends#all")
+    void anEmptyDeviceBatchChainsAndReadsNothing(Backend backend) {
+        try (SoftmaxEngine engine = TestBackends.open(backend)) {
+            float[] data = {1, 2, 3};
+            float[] out = {7, 7, 7};
+            for (int[] shape : new int[][] {{0, 3}, {0, 0}, {4, 0}}) {
+                String what = backend + " " + shape[0] + "x" + shape[1];
+                try (DeviceBatch batch = engine.upload(data, 0, shape[0], shape[1])) {
+                    assertEquals(shape[0], batch.rows(), what);
+                    assertEquals(shape[1], batch.cols(), what);
+                    batch.softmax().logSoftmax().softmax(0.5f)
+                            .softmaxBackward(data, 0).logSoftmaxBackward(data, 0).write(data, 0);
+                    batch.read(out, 0);
+                    assertArrayEquals(new float[] {7, 7, 7}, out, what + ": nothing read out");
+                    if (shape[1] == 0) {
+                        // As PyTorch: cross-entropy over zero classes is an error, here as in the array method.
+                        assertThrows(IllegalArgumentException.class,
+                                () -> batch.crossEntropy(new int[4], 0, CrossEntropy.defaults(), null), what);
+                    } else {
+                        float mean = batch.crossEntropy(new int[0], 0, CrossEntropy.defaults(), null);
+                        assertTrue(Float.isNaN(mean), what + ": mean over no rows is 0/0: " + mean);
+                    }
+                }
+            }
+            assertArrayEquals(new float[] {1, 2, 3}, data, backend + ": data untouched");
         }
     }
 }

@@ -9,6 +9,9 @@ public final class ResidentBatches {
     }
 
     public static ResidentBatch open(ComputeBackend backend, int rows, int cols) {
+        if (rows == 0 || cols == 0) {
+            return new EmptyResidentBatch(rows, cols);
+        }
         if (backend instanceof OpenClBackend ocl) {
             return ocl.resident(rows, cols);
         }
