@@ -23,7 +23,6 @@ import java.util.Random;
 
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -115,6 +114,20 @@ class SoftmaxTransformerTest {
         }
     }
 
+    /**
+     * The library's own call on the same rows, to a few ulps (2e-6 relative): the JIT state changes the last bits
+     * (Vector API exp is SVML once C2 compiles it, Math.exp per lane before); any wrong answer is far outside.
+     */
+    private static void assertNearlyEqual(float[] lib, float[] got, double abs) {
+        assertEquals(lib.length, got.length);
+        for (int i = 0; i < lib.length; i++) {
+            if (!(Math.abs(lib[i] - got[i]) <= 2e-6 * Math.abs(lib[i]) + abs) && !(lib[i] == got[i])) {
+                throw new AssertionError("element " + i + " (row " + i / COLS + "): library " + lib[i] + ", got "
+                        + got[i]);
+            }
+        }
+    }
+
     private static void assertClose(double[] expected, float[] actual, double rel, double abs) {
         for (int i = 0; i < expected.length; i++) {
             double tol = abs + rel * Math.abs(expected[i]);
@@ -133,7 +146,7 @@ class SoftmaxTransformerTest {
         float[] got = collectArrays(out, "p");
         float[] lib = new float[ROWS * COLS];
         byBatches(1000, (r, n) -> engine.softmax(logits, r * COLS, lib, r * COLS, n, COLS, 0.7f));
-        assertArrayEquals(lib, got);
+        assertNearlyEqual(lib, got, 1e-12);
         assertClose(Reference.softmax(logits, 0, ROWS, COLS, 1 / 0.7), got, 1e-5, 1e-7);
     }
 
@@ -143,7 +156,7 @@ class SoftmaxTransformerTest {
                 .setOp("log-softmax").transform(data), "lp");
         float[] lib = new float[ROWS * COLS];
         byBatches(512, (r, n) -> engine.logSoftmax(logits, r * COLS, lib, r * COLS, n, COLS));
-        assertArrayEquals(lib, got);
+        assertNearlyEqual(lib, got, 1e-6);
         assertClose(Reference.logSoftmax(logits, 0, ROWS, COLS, 1), got, 1e-5, 1e-5);
     }
 
@@ -153,7 +166,7 @@ class SoftmaxTransformerTest {
                 .setOp("masked-softmax").setMaskCol("mask").transform(data), "p");
         float[] lib = new float[ROWS * COLS];
         byBatches(512, (r, n) -> engine.maskedSoftmax(logits, r * COLS, mask, r * COLS, lib, r * COLS, n, COLS));
-        assertArrayEquals(lib, got);
+        assertNearlyEqual(lib, got, 1e-12);
         assertClose(Reference.maskedSoftmax(logits, mask, ROWS, COLS), got, 1e-5, 1e-7);
     }
 
@@ -173,7 +186,7 @@ class SoftmaxTransformerTest {
                 continue;
             }
             float loss = rows.get(r).getFloat(1);
-            assertEquals(lib[r], loss, "row " + r);
+            assertEquals(lib[r], loss, 1e-6 * Math.abs(lib[r]) + 1e-9, "row " + r);
             assertEquals(ref[r], loss, 1e-5 * Math.abs(ref[r]) + 1e-6, "row " + r);
             refSum += ref[r];
             valid++;
@@ -181,6 +194,29 @@ class SoftmaxTransformerTest {
         double mean = out.agg(avg(col("loss"))).first().getDouble(0);
         assertEquals(refSum / valid, mean, 1e-6 * (refSum / valid));
         assertEquals(libMean, mean, 1e-5 * mean);
+    }
+
+    @Test
+    void temperatureAndLabelSmoothingReachLogSoftmaxAndCrossEntropy() {
+        float t = 0.7f;
+        float[] scaled = new float[ROWS * COLS];
+        for (int i = 0; i < scaled.length; i++) {
+            scaled[i] = logits[i] / t;
+        }
+        float[] lp = collectArrays(new SoftmaxTransformer().setInputCol("logits").setOutputCol("lp")
+                .setOp("log-softmax").setTemperature(t).setBatchSize(3000).transform(data), "lp");
+        assertClose(Reference.logSoftmax(logits, 0, ROWS, COLS, 1 / t), lp, 1e-5, 1e-5);
+        List<Row> rows = new SoftmaxTransformer().setInputCol("logits").setOutputCol("loss").setOp("cross-entropy")
+                .setTargetCol("target").setTemperature(t).setLabelSmoothing(0.1).transform(data)
+                .select("id", "loss").orderBy("id").collectAsList();
+        double[] ref = Reference.crossEntropyRows(scaled, targets, ROWS, COLS, -100, 0.1);
+        for (int r = 0; r < ROWS; r++) {
+            if (targets[r] == -100) {
+                assertTrue(rows.get(r).isNullAt(1), "row " + r);
+            } else {
+                assertEquals(ref[r], rows.get(r).getFloat(1), 1e-5 * Math.abs(ref[r]) + 1e-6, "row " + r);
+            }
+        }
     }
 
     @Test
@@ -196,6 +232,7 @@ class SoftmaxTransformerTest {
         int[] ix = new int[ROWS * k];
         float[] p = new float[ROWS * k];
         engine.topK(logits, 0, ROWS, COLS, k, v, ix, p);
+        double[] ref = Reference.softmax(logits, ROWS, COLS);
         List<Row> tk = new SoftmaxTransformer().setInputCol("logits").setOutputCol("top").setOp("top-k").setK(k)
                 .transform(data).select("id", "top").orderBy("id").collectAsList();
         for (int r = 0; r < ROWS; r++) {
@@ -205,9 +242,11 @@ class SoftmaxTransformerTest {
             for (int i = 0; i < k; i++) {
                 assertEquals(ix[r * k + i], (Integer) top.getList(0).get(i), "top-k index, row " + r);
                 assertEquals(v[r * k + i], (Float) top.getList(1).get(i), "top-k value, row " + r);
-                // probs are the full-row softmax: its sum may round differently by thread count and vector width
-                float prob = (Float) top.getList(2).get(i);
-                assertEquals(p[r * k + i], prob, 2e-6f * p[r * k + i], "top-k prob, row " + r);
+                // Within rounding: Vector API exp is SVML once C2 compiles it, Math.exp per lane before (1 ulp), and
+                // p = exp(x - lse) with lse a float carries the ulps of lse (~2e-6 relative for lse ~ 16).
+                assertEquals(p[r * k + i], (Float) top.getList(2).get(i), 1e-5 * p[r * k + i], "top-k prob, row " + r);
+                double refP = ref[r * COLS + ix[r * k + i]];
+                assertEquals(refP, (Float) top.getList(2).get(i), 1e-5 * refP + 1e-7, "top-k prob vs reference, row " + r);
             }
         }
     }
@@ -273,6 +312,39 @@ class SoftmaxTransformerTest {
                 .setOutputCol("p").transform(df).collectAsList());
         assertTrue(rootMessage(e).contains("column 'logits': row 2 of partition 0 has 2 values but row 0 has 3"),
                 rootMessage(e));
+    }
+
+    @Test
+    void aNullMaskKeepsEverythingAndAMaskOfAnotherLengthFailsNamingTheRow() {
+        List<Row> rows = new ArrayList<>();
+        rows.add(RowFactory.create(0L, new float[] {1, 2, 3}, new boolean[] {true, false, true}));
+        rows.add(RowFactory.create(1L, new float[] {1, 2, 3}, null));
+        rows.add(RowFactory.create(2L, new float[] {1, 2, 3}, new boolean[] {true, false}));
+        StructType schema = new StructType().add("id", DataTypes.LongType)
+                .add("logits", DataTypes.createArrayType(DataTypes.FloatType, false))
+                .add("mask", DataTypes.createArrayType(DataTypes.BooleanType, false));
+        Dataset<Row> df = spark.createDataFrame(rows, schema);
+        SoftmaxTransformer t = new SoftmaxTransformer().setInputCol("logits").setOutputCol("p")
+                .setOp("masked-softmax").setMaskCol("mask");
+        List<Row> ok = t.transform(df.filter("id < 2")).orderBy("id").collectAsList();
+        double[] kept = Reference.softmax(new float[] {1, 3}, 1, 2);
+        double[] all = Reference.softmax(new float[] {1, 2, 3}, 1, 3);
+        List<Object> p0 = ok.get(0).getList(3);
+        List<Object> p1 = ok.get(1).getList(3);
+        assertEquals(kept[0], (Float) p0.get(0), 1e-6);
+        assertEquals(0f, (Float) p0.get(1));
+        assertEquals(kept[1], (Float) p0.get(2), 1e-6);
+        for (int j = 0; j < 3; j++) {
+            assertEquals(all[j], (Float) p1.get(j), 1e-6, "a null mask keeps every class");
+        }
+        SparkException e = assertThrows(SparkException.class, () -> t.transform(df).collectAsList());
+        assertTrue(rootMessage(e).contains("mask column: row "), rootMessage(e));
+        assertTrue(rootMessage(e).contains("has 2 values but its logits have 3"), rootMessage(e));
+    }
+
+    @Test
+    void aBatchSizeBelowOneIsRejected() {
+        assertThrows(IllegalArgumentException.class, () -> new SoftmaxTransformer().setBatchSize(0));
     }
 
     @Test
