@@ -9,14 +9,9 @@ import io.softmaxcl.internal.RowOp;
 import org.jocl.CL;
 import org.jocl.Pointer;
 import org.jocl.cl_command_queue;
-import org.jocl.cl_context;
 import org.jocl.cl_kernel;
 import org.jocl.cl_mem;
-import org.jocl.cl_program;
 
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -28,45 +23,29 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
 
-    /** System property with extra build options appended to the defaults (experiments, e.g. {@code -DUNALIGNED_PTR=0}). */
-    static final String BUILD_OPTIONS_PROPERTY = "softmaxcl.opencl.buildOptions";
-
     /** System property overriding the work-group size of the work-group kernels (a power of two; tests). */
     static final String GROUP_SIZE_PROPERTY = "softmaxcl.opencl.groupSize";
 
     /** System property overriding how many row elements the work-group kernel caches in local memory (tests). */
-    static final String CACHE_FLOATS_PROPERTY = "softmaxcl.opencl.cacheFloats";
+    static final String CACHE_FLOATS_PROPERTY = ClSession.CACHE_FLOATS_PROPERTY;
 
     /** System property capping the device memory one call may use, in bytes (larger batches go in row chunks). */
     static final String MAX_BYTES_PROPERTY = "softmaxcl.opencl.maxBytes";
 
-    private static final String[] KERNELS = {"softmax_item_softmax", "softmax_item_partial_softmax",
-            "softmax_item_finish_softmax", "softmax_item_log_softmax", "softmax_item_partial_log_softmax",
-            "softmax_item_finish_log_softmax", "softmax_item_masked_softmax", "softmax_item_partial_masked_softmax",
-            "softmax_item_finish_masked_softmax", "softmax_group", "softmax_group_partial", "softmax_group_finish",
-            "softmax_team", "softmax_backward", "softmax_backward_item", "cross_entropy", "cross_entropy_item"};
-
-    /** The kernels launched with work-groups of the build's WG (whose own limit may be lower than the device's). */
-    private static final String[] GROUP_KERNELS = {"softmax_group", "softmax_group_partial", "softmax_group_finish",
-            "softmax_team", "softmax_backward", "cross_entropy"};
-
     private final ClDevice device;
-    private KernelPlan.Device planDevice;
-    private int groupSize;
+    private final KernelPlan.Device planDevice;
+    private final int groupSize;
     /** Row elements softmax_group caches in local memory: what the device has beyond the kernel's own arrays. */
-    private long cacheFloats;
-    private HeldPrograms held;
+    private final long cacheFloats;
+    private final ClSession session;
+    private final HeldPrograms held;
     private final ReentrantLock lock = new ReentrantLock();
-    private final Map<String, cl_kernel> kernels = new HashMap<>();
-    private cl_context context;
-    private cl_command_queue queue;
-    private cl_program program;
-    private DeviceBuffer bufA;
-    private DeviceBuffer bufB;
-    private DeviceBuffer bufC;
-    private DeviceBuffer bufMask;
-    private DeviceBuffer bufPartial;
-    private final Map<Integer, FixedColsProgram> fixedCols = new LinkedHashMap<>();
+    private final cl_command_queue queue;
+    private final DeviceBuffer bufA;
+    private final DeviceBuffer bufB;
+    private final DeviceBuffer bufC;
+    private final DeviceBuffer bufMask;
+    private final DeviceBuffer bufPartial;
     private final java.util.Set<Resident> residents = new java.util.HashSet<>();
     private final TuningCache tuning;
     private long budgetBytes;
@@ -82,68 +61,24 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         long maxWg = Math.max(1, info.maxWorkGroupSize());
         // CPU devices run a work-group as a loop; a small group keeps the group variants' barriers cheap there.
         int wanted = Integer.getInteger(GROUP_SIZE_PROPERTY, asCpu ? 64 : 256);
-        this.groupSize = (int) Math.min(Integer.highestOneBit(Math.max(1, wanted)), Long.highestOneBit(maxWg));
         int maxGroup = (int) Math.min(1 << 30, Long.highestOneBit(maxWg));
-        this.planDevice = new KernelPlan.Device(asCpu, info.computeUnits(), groupSize, maxGroup);
         this.forced = KernelPlan.Variant.parse(System.getProperty(KernelPlan.VARIANT_PROPERTY));
         long global = info.globalMemBytes() > 0 ? info.globalMemBytes() / 2 : Long.MAX_VALUE;
         this.tuning = TuningCache.forDevice(info);
         Long cap = Long.getLong(MAX_BYTES_PROPERTY);
         this.budgetBytes = cap != null ? Math.min(cap, global) : global;
-        try {
-            context = Cl.createContext(device.id());
-            queue = Cl.createQueue(context, device.id());
-            buildMainProgram();
-            held = new HeldPrograms(context, device, "-w " + System.getProperty(BUILD_OPTIONS_PROPERTY, ""));
-            long maxAlloc = info.maxAllocBytes();
-            bufA = new DeviceBuffer(context, maxAlloc);
-            bufB = new DeviceBuffer(context, maxAlloc);
-            bufC = new DeviceBuffer(context, maxAlloc);
-            bufMask = new DeviceBuffer(context, maxAlloc);
-            bufPartial = new DeviceBuffer(context, maxAlloc);
-        } catch (RuntimeException e) {
-            releaseAll();
-            throw e;
-        }
-    }
-
-    /**
-     * Builds the program of every family at the work-group size {@code groupSize}; when a work-group kernel cannot
-     * run that wide here ({@code CL_KERNEL_WORK_GROUP_SIZE}), steps the size down and rebuilds rather than fail at
-     * launch. Then sizes softmax_group's row cache from the local memory its own arrays leave.
-     */
-    private void buildMainProgram() {
-        while (true) {
-            program = Cl.buildProgram(context, device.id(), KernelSources.program(), buildOptions(),
-                    device.info().name());
-            for (String k : KERNELS) {
-                kernels.put(k, Cl.createKernel(program, k));
-            }
-            long max = Long.MAX_VALUE;
-            for (String k : GROUP_KERNELS) {
-                max = Math.min(max, Cl.kernelWorkGroupLong(kernels.get(k), device.id(), CL.CL_KERNEL_WORK_GROUP_SIZE));
-            }
-            if (max >= groupSize || groupSize == 1) {
-                break;
-            }
-            Log.debug("OpenCL: work-group kernels run at most " + max + " wide on " + device.info().name()
-                    + "; rebuilding at " + Long.highestOneBit(Math.max(1, max)) + " instead of " + groupSize);
-            kernels.values().forEach(Cl::release);
-            kernels.clear();
-            Cl.release(program);
-            groupSize = (int) Long.highestOneBit(Math.max(1, max));
-            planDevice = new KernelPlan.Device(asCpu, planDevice.computeUnits(), groupSize, planDevice.maxGroupSize());
-        }
-        long own = Cl.kernelWorkGroupLong(kernels.get("softmax_group"), device.id(), CL.CL_KERNEL_LOCAL_MEM_SIZE);
-        // On GPUs: what local memory the kernel's reduction arrays leave (less 256 bytes for the driver), if at
-        // least 1024 floats; a row that fits is then read from global memory once.
-        long free = (device.info().localMemBytes() - own - 256) / 4;
-        cacheFloats = Long.getLong(CACHE_FLOATS_PROPERTY, asCpu || free < 1024 ? 0 : free);
-    }
-
-    private String buildOptions() {
-        // -w: compilers' warnings would otherwise reach stderr on some drivers (PoCL prints "N warnings generated").
-        return "-w -DWG=" + groupSize + " -DVW=16 " + System.getProperty(BUILD_OPTIONS_PROPERTY, "");
+        this.session = new ClSession(device,
+                (int) Math.min(Integer.highestOneBit(Math.max(1, wanted)), Long.highestOneBit(maxWg)), asCpu);
+        this.groupSize = session.groupSize();
+        this.cacheFloats = session.cacheFloats();
+        this.planDevice = new KernelPlan.Device(asCpu, info.computeUnits(), groupSize, maxGroup);
+        this.held = session.held();
+        this.queue = session.queue();
+        this.bufA = session.bufA;
+        this.bufB = session.bufB;
+        this.bufC = session.bufC;
+        this.bufMask = session.bufMask;
+        this.bufPartial = session.bufPartial;
     }
 
     @Override
@@ -408,7 +343,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
 
     /** The family's kernel: held rows ({@code hp} non-null), one work-item per row, or one work-group per row. */
     private cl_kernel rowKernel(String family, KernelPlan hp, boolean items) {
-        return hp != null ? held.kernel(hp, family + "_held") : kernels.get(items ? family + "_item" : family);
+        return hp != null ? held.kernel(hp, family + "_held") : session.kernel(items ? family + "_item" : family);
     }
 
     /** Held rows (WG / team rows per work-group), one work-item per row (local size as the forward plan picks it) or one work-group per row. */
@@ -516,19 +451,19 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             case ROW_PER_ITEM -> {
                 if (plan.fixedCols()) {
                     // Each work-item takes TINY_ROWS_PER_ITEM rows, one per vector lane (softmax_item.cl).
-                    cl_kernel k = fixedColsKernel(cols, op);
+                    cl_kernel k = session.fixedCols().kernel(cols, op);
                     setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
                     int items = KernelPlan.ceilDiv(rows, KernelPlan.TINY_ROWS_PER_ITEM);
                     int local = Math.min(plan.local(), Math.max(1, items / (2 * planDevice.computeUnits())));
                     Cl.enqueue(queue, k, roundUp(items, local), local, "softmax_tiny");
                     return;
                 }
-                cl_kernel k = kernels.get("softmax_item" + opSuffix(op));
+                cl_kernel k = session.kernel("softmax_item" + opSuffix(op));
                 setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
                 Cl.enqueue(queue, k, roundUp(rows, plan.local()), plan.local(), "softmax_item");
             }
             case ROWS_PER_GROUP -> {
-                cl_kernel k = kernels.get("softmax_team");
+                cl_kernel k = session.kernel("softmax_team");
                 setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
                 Cl.argInt(k, 8, plan.team());
                 int rowsPerGroup = groupSize / plan.team();
@@ -548,7 +483,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 Cl.enqueue(queue, k, groups * p.local(), p.local(), "softmax_held");
             }
             case ROW_PER_GROUP -> {
-                cl_kernel k = kernels.get("softmax_group");
+                cl_kernel k = session.kernel("softmax_group");
                 setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
                 Cl.argLocal(k, 8, 4 * Math.max(1, cacheFloats));
                 Cl.argInt(k, 9, (int) cacheFloats);
@@ -562,7 +497,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 cl_mem partial = bufPartial.ensure(pieces * 8);
                 long global = items ? roundUp(pieces, plan.local()) : pieces * groupSize;
                 long local = items ? plan.local() : groupSize;
-                cl_kernel p = kernels.get(prefix + "_partial" + suffix);
+                cl_kernel p = session.kernel(prefix + "_partial" + suffix);
                 setForwardArgs(p, x, partial, rows, cols, code, invT, mask, hasMask);
                 Cl.argInt(p, 8, plan.segments());
                 Cl.argInt(p, 9, plan.segmentLength());
@@ -570,7 +505,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                     Cl.argMem(p, 10, y);
                 }
                 Cl.enqueue(queue, p, global, local, prefix + "_partial");
-                cl_kernel f = kernels.get(prefix + "_finish" + suffix);
+                cl_kernel f = session.kernel(prefix + "_finish" + suffix);
                 Cl.argMem(f, 0, x);
                 Cl.argMem(f, 1, y);
                 Cl.argMem(f, 2, partial);
@@ -584,47 +519,6 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 Cl.argInt(f, 10, plan.segmentLength());
                 Cl.enqueue(queue, f, global, local, prefix + "_finish");
             }
-        }
-    }
-
-    /** The work-item kernel from a program built for exactly {@code cols} columns (a few kept, built on demand). */
-    private cl_kernel fixedColsKernel(int cols, RowOp op) {
-        FixedColsProgram p = fixedCols.get(cols);
-        if (p == null) {
-            if (fixedCols.size() >= MAX_FIXED_COLS_PROGRAMS) {
-                Integer eldest = fixedCols.keySet().iterator().next();
-                fixedCols.remove(eldest).release();
-            }
-            p = FixedColsProgram.build(context, device, buildOptions() + " -DCOLS=" + cols);
-            fixedCols.put(cols, p);
-        }
-        return p.kernels.get(op);
-    }
-
-    private static final int MAX_FIXED_COLS_PROGRAMS = 8;
-
-    /** A work-item family program specialised for one column count, with its three per-op kernels. */
-    private record FixedColsProgram(cl_program program, Map<RowOp, cl_kernel> kernels) {
-
-        static FixedColsProgram build(cl_context context, ClDevice device, String options) {
-            String source = KernelSources.load("common.cl") + "\n" + KernelSources.load("softmax_item.cl");
-            cl_program program = Cl.buildProgram(context, device.id(), source, options, device.info().name());
-            Map<RowOp, cl_kernel> kernels = new java.util.EnumMap<>(RowOp.class);
-            try {
-                for (RowOp op : RowOp.values()) {
-                    kernels.put(op, Cl.createKernel(program, "softmax_tiny" + opSuffix(op)));
-                }
-            } catch (RuntimeException e) {
-                kernels.values().forEach(Cl::release);
-                Cl.release(program);
-                throw e;
-            }
-            return new FixedColsProgram(program, kernels);
-        }
-
-        void release() {
-            kernels.values().forEach(Cl::release);
-            Cl.release(program);
         }
     }
 
@@ -727,10 +621,9 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         Resident(int rows, int cols) {
             this.rows = rows;
             this.cols = cols;
-            long maxAlloc = device.info().maxAllocBytes();
-            data = new DeviceBuffer(context, maxAlloc);
-            scratch = new DeviceBuffer(context, maxAlloc);
-            extra = new DeviceBuffer(context, maxAlloc);
+            data = session.newBuffer();
+            scratch = session.newBuffer();
+            extra = session.newBuffer();
             try {
                 data.ensure(bytes());
                 scratch.ensure(bytes());
@@ -890,23 +783,6 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             r.releaseBuffers();
         }
         residents.clear();
-        for (DeviceBuffer b : new DeviceBuffer[] {bufA, bufB, bufC, bufMask, bufPartial}) {
-            if (b != null) {
-                b.release();
-            }
-        }
-        if (held != null) {
-            held.release();
-        }
-        fixedCols.values().forEach(FixedColsProgram::release);
-        fixedCols.clear();
-        kernels.values().forEach(Cl::release);
-        kernels.clear();
-        Cl.release(program);
-        Cl.release(queue);
-        Cl.release(context);
-        program = null;
-        queue = null;
-        context = null;
+        session.release();
     }
 }
