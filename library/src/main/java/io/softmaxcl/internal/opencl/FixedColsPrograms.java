@@ -55,7 +55,7 @@ final class FixedColsPrograms {
             Map<RowOp, cl_kernel> kernels = new EnumMap<>(RowOp.class);
             try {
                 for (RowOp op : RowOp.values()) {
-                    kernels.put(op, Cl.createKernel(program, "softmax_tiny_" + op.name().toLowerCase(java.util.Locale.ROOT)));
+                    kernels.put(op, Cl.createKernel(program, KernelArgs.perOpName("softmax_tiny", op)));
                 }
             } catch (RuntimeException e) {
                 kernels.values().forEach(Cl::release);
