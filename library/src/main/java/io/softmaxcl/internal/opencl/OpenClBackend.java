@@ -4,19 +4,12 @@ import io.softmaxcl.Backend;
 import io.softmaxcl.BackendUnavailableException;
 import io.softmaxcl.internal.ComputeBackend;
 import io.softmaxcl.internal.DeviceBenchmark;
-import io.softmaxcl.internal.Log;
 import io.softmaxcl.internal.RowOp;
 import org.jocl.CL;
 import org.jocl.Pointer;
 import org.jocl.cl_command_queue;
-import org.jocl.cl_context;
-import org.jocl.cl_kernel;
 import org.jocl.cl_mem;
-import org.jocl.cl_program;
 
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -28,49 +21,29 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
 
-    /** System property with extra build options appended to the defaults (experiments, e.g. {@code -DUNALIGNED_PTR=0}). */
-    static final String BUILD_OPTIONS_PROPERTY = "softmaxcl.opencl.buildOptions";
-
     /** System property overriding the work-group size of the work-group kernels (a power of two; tests). */
     static final String GROUP_SIZE_PROPERTY = "softmaxcl.opencl.groupSize";
 
     /** System property overriding how many row elements the work-group kernel caches in local memory (tests). */
-    static final String CACHE_FLOATS_PROPERTY = "softmaxcl.opencl.cacheFloats";
+    static final String CACHE_FLOATS_PROPERTY = ClSession.CACHE_FLOATS_PROPERTY;
 
     /** System property capping the device memory one call may use, in bytes (larger batches go in row chunks). */
     static final String MAX_BYTES_PROPERTY = "softmaxcl.opencl.maxBytes";
 
-    private static final String[] KERNELS = {"softmax_item_softmax", "softmax_item_partial_softmax",
-            "softmax_item_finish_softmax", "softmax_item_log_softmax", "softmax_item_partial_log_softmax",
-            "softmax_item_finish_log_softmax", "softmax_item_masked_softmax", "softmax_item_partial_masked_softmax",
-            "softmax_item_finish_masked_softmax", "softmax_group", "softmax_group_partial", "softmax_group_finish",
-            "softmax_team", "softmax_backward", "softmax_backward_item", "cross_entropy", "cross_entropy_item"};
-
-    /** The kernels launched with work-groups of the build's WG (whose own limit may be lower than the device's). */
-    private static final String[] GROUP_KERNELS = {"softmax_group", "softmax_group_partial", "softmax_group_finish",
-            "softmax_team", "softmax_backward", "cross_entropy"};
-
     private final ClDevice device;
-    private KernelPlan.Device planDevice;
-    private int groupSize;
-    /** Row elements softmax_group caches in local memory: what the device has beyond the kernel's own arrays. */
-    private long cacheFloats;
-    private HeldPrograms held;
+    private final KernelPlan.Device planDevice;
+    private final int groupSize;
+    private final ClSession session;
     private final ReentrantLock lock = new ReentrantLock();
-    private final Map<String, cl_kernel> kernels = new HashMap<>();
-    private cl_context context;
-    private cl_command_queue queue;
-    private cl_program program;
-    private DeviceBuffer bufA;
-    private DeviceBuffer bufB;
-    private DeviceBuffer bufC;
-    private DeviceBuffer bufMask;
-    private DeviceBuffer bufPartial;
-    private final Map<Integer, FixedColsProgram> fixedCols = new LinkedHashMap<>();
+    private final cl_command_queue queue;
+    private final DeviceBuffer bufA;
+    private final DeviceBuffer bufB;
+    private final DeviceBuffer bufC;
+    private final DeviceBuffer bufMask;
     private final java.util.Set<Resident> residents = new java.util.HashSet<>();
-    private final TuningCache tuning;
+    private final Planner planner;
+    private final Launches launches;
     private long budgetBytes;
-    private volatile KernelPlan.Variant forced;
     private boolean closed;
     /** The device class plans target ({@link ClDevice#plansAsCpu}), fixed at construction. */
     private final boolean asCpu;
@@ -82,68 +55,22 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         long maxWg = Math.max(1, info.maxWorkGroupSize());
         // CPU devices run a work-group as a loop; a small group keeps the group variants' barriers cheap there.
         int wanted = Integer.getInteger(GROUP_SIZE_PROPERTY, asCpu ? 64 : 256);
-        this.groupSize = (int) Math.min(Integer.highestOneBit(Math.max(1, wanted)), Long.highestOneBit(maxWg));
         int maxGroup = (int) Math.min(1 << 30, Long.highestOneBit(maxWg));
-        this.planDevice = new KernelPlan.Device(asCpu, info.computeUnits(), groupSize, maxGroup);
-        this.forced = KernelPlan.Variant.parse(System.getProperty(KernelPlan.VARIANT_PROPERTY));
         long global = info.globalMemBytes() > 0 ? info.globalMemBytes() / 2 : Long.MAX_VALUE;
-        this.tuning = TuningCache.forDevice(info);
+        TuningCache tuning = TuningCache.forDevice(info);
         Long cap = Long.getLong(MAX_BYTES_PROPERTY);
         this.budgetBytes = cap != null ? Math.min(cap, global) : global;
-        try {
-            context = Cl.createContext(device.id());
-            queue = Cl.createQueue(context, device.id());
-            buildMainProgram();
-            held = new HeldPrograms(context, device, "-w " + System.getProperty(BUILD_OPTIONS_PROPERTY, ""));
-            long maxAlloc = info.maxAllocBytes();
-            bufA = new DeviceBuffer(context, maxAlloc);
-            bufB = new DeviceBuffer(context, maxAlloc);
-            bufC = new DeviceBuffer(context, maxAlloc);
-            bufMask = new DeviceBuffer(context, maxAlloc);
-            bufPartial = new DeviceBuffer(context, maxAlloc);
-        } catch (RuntimeException e) {
-            releaseAll();
-            throw e;
-        }
-    }
-
-    /**
-     * Builds the program of every family at the work-group size {@code groupSize}; when a work-group kernel cannot
-     * run that wide here ({@code CL_KERNEL_WORK_GROUP_SIZE}), steps the size down and rebuilds rather than fail at
-     * launch. Then sizes softmax_group's row cache from the local memory its own arrays leave.
-     */
-    private void buildMainProgram() {
-        while (true) {
-            program = Cl.buildProgram(context, device.id(), KernelSources.program(), buildOptions(),
-                    device.info().name());
-            for (String k : KERNELS) {
-                kernels.put(k, Cl.createKernel(program, k));
-            }
-            long max = Long.MAX_VALUE;
-            for (String k : GROUP_KERNELS) {
-                max = Math.min(max, Cl.kernelWorkGroupLong(kernels.get(k), device.id(), CL.CL_KERNEL_WORK_GROUP_SIZE));
-            }
-            if (max >= groupSize || groupSize == 1) {
-                break;
-            }
-            Log.debug("OpenCL: work-group kernels run at most " + max + " wide on " + device.info().name()
-                    + "; rebuilding at " + Long.highestOneBit(Math.max(1, max)) + " instead of " + groupSize);
-            kernels.values().forEach(Cl::release);
-            kernels.clear();
-            Cl.release(program);
-            groupSize = (int) Long.highestOneBit(Math.max(1, max));
-            planDevice = new KernelPlan.Device(asCpu, planDevice.computeUnits(), groupSize, planDevice.maxGroupSize());
-        }
-        long own = Cl.kernelWorkGroupLong(kernels.get("softmax_group"), device.id(), CL.CL_KERNEL_LOCAL_MEM_SIZE);
-        // On GPUs: what local memory the kernel's reduction arrays leave (less 256 bytes for the driver), if at
-        // least 1024 floats; a row that fits is then read from global memory once.
-        long free = (device.info().localMemBytes() - own - 256) / 4;
-        cacheFloats = Long.getLong(CACHE_FLOATS_PROPERTY, asCpu || free < 1024 ? 0 : free);
-    }
-
-    private String buildOptions() {
-        // -w: compilers' warnings would otherwise reach stderr on some drivers (PoCL prints "N warnings generated").
-        return "-w -DWG=" + groupSize + " -DVW=16 " + System.getProperty(BUILD_OPTIONS_PROPERTY, "");
+        this.session = new ClSession(device,
+                (int) Math.min(Integer.highestOneBit(Math.max(1, wanted)), Long.highestOneBit(maxWg)), asCpu);
+        this.groupSize = session.groupSize();
+        this.planDevice = new KernelPlan.Device(asCpu, info.computeUnits(), groupSize, maxGroup);
+        this.planner = new Planner(planDevice, tuning);
+        this.launches = new Launches(session, planDevice);
+        this.queue = session.queue();
+        this.bufA = session.bufA;
+        this.bufB = session.bufB;
+        this.bufC = session.bufC;
+        this.bufMask = session.bufMask;
     }
 
     @Override
@@ -170,7 +97,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
 
     /** Forces one forward variant for every shape (null = the plan's rule); for tests. */
     void forceVariant(KernelPlan.Variant variant) {
-        this.forced = variant;
+        planner.force(variant);
     }
 
     /** Caps the device memory one call may use; for tests of the chunked path. */
@@ -179,46 +106,15 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     }
 
     KernelPlan plan(int rows, int cols) {
-        KernelPlan.Variant v = forced;
-        if (v == null && tuning != null) {
-            v = tuning.get(rows, cols);
-        }
-        return KernelPlan.choose(planDevice, rows, cols, v);
+        return planner.forward(rows, cols);
     }
 
-    /**
-     * The plan for a {@code rows × cols} call whose first {@code resident} rows are already in {@code x}: with
-     * tuning on and this shape class not yet
-     * tuned, times each candidate variant on the call's own buffers (best of 3 after a warm-up) and remembers the
-     * fastest. Results do not depend on which variant runs, only the time does.
-     */
-    private KernelPlan tunedPlan(RowOp op, int rows, int resident, int cols, cl_mem x, cl_mem y, cl_mem mask,
-                                 boolean hasMask, float invT) {
-        if (forced != null || tuning == null || tuning.get(rows, cols) != null) {
-            return plan(rows, cols);
-        }
-        KernelPlan.Variant best = null;
-        long bestNs = Long.MAX_VALUE;
-        for (KernelPlan.Variant v : KernelPlan.candidates(planDevice, rows, cols)) {
-            // Timed on the rows now on the device (the first chunk of a chunked batch).
-            KernelPlan p = KernelPlan.choose(planDevice, resident, cols, v);
-            long min = Long.MAX_VALUE;
-            for (int i = 0; i < 4; i++) {
-                long t0 = System.nanoTime();
-                launchForward(op, p, x, y, mask, hasMask, resident, cols, invT);
-                Cl.finish(queue);
-                if (i > 0) {
-                    min = Math.min(min, System.nanoTime() - t0);
-                }
-            }
-            if (min < bestNs) {
-                bestNs = min;
-                best = v;
-            }
-        }
-        tuning.put(rows, cols, best);
-        Log.debug("OpenCL auto-tuner: " + best + " for " + tuning.key(rows, cols) + " (" + bestNs / 1000 + " us)");
-        return KernelPlan.choose(planDevice, rows, cols, best);
+    /** The forward plan of a call whose first {@code resident} rows are in {@code r}'s buffers (tuned if on). */
+    private KernelPlan tunedPlan(int rows, KernelArgs.Rows r) {
+        return planner.tunedForward(rows, r.rows(), r.cols(), p -> {
+            launches.enqueue(launches.forward(p, r));
+            Cl.finish(queue);
+        });
     }
 
     // ---- ComputeBackend ----------------------------------------------------------------------------------------
@@ -255,10 +151,11 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 if (hasMask) {
                     Cl.write(queue, m, Pointer.to(mask).withByteOffset(maskOffset + (long) r0 * cols), n);
                 }
+                KernelArgs.Rows args = new KernelArgs.Rows(x, y, k, cols, op, invTemperature, m, hasMask);
                 if (plan == null) {
-                    plan = tunedPlan(op, rows, k, cols, x, y, m, hasMask, invTemperature);
+                    plan = tunedPlan(rows, args);
                 }
-                launchForward(op, plan, x, y, m, hasMask, k, cols, invTemperature);
+                launches.enqueue(launches.forward(plan, args));
                 Cl.read(queue, y, Pointer.to(target).withByteOffset(4L * (targetOffset + (long) r0 * cols)), n * 4);
                 if (done != null) {
                     done[0] = r0 + k;
@@ -287,9 +184,6 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             boolean staged = done == null && chunk < rows;
             float[] target = staged ? new float[rows * cols] : dx;
             int targetOffset = staged ? 0 : dxOffset;
-            boolean items = itemFamily();
-            KernelPlan hp = heldFamily(cols);
-            cl_kernel kernel = rowKernel("softmax_backward", hp, items);
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int k = Math.min(chunk, rows - r0);
                 long n = (long) k * cols;
@@ -298,13 +192,8 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 cl_mem bdx = bufB.ensure(n * 4);
                 Cl.write(queue, by, Pointer.to(y).withByteOffset(4L * (yOffset + (long) r0 * cols)), n * 4);
                 Cl.write(queue, bdy, Pointer.to(dy).withByteOffset(4L * (dyOffset + (long) r0 * cols)), n * 4);
-                Cl.argMem(kernel, 0, by);
-                Cl.argMem(kernel, 1, bdy);
-                Cl.argMem(kernel, 2, bdx);
-                Cl.argInt(kernel, 3, k);
-                Cl.argInt(kernel, 4, cols);
-                Cl.argInt(kernel, 5, opCode(op));
-                enqueueRows(kernel, k, items, hp, "softmax_backward");
+                launches.rowwise("softmax_backward", planner.rowwise(k, cols), k,
+                        KernelArgs.backward(by, bdy, bdx, k, cols, op)).enqueue(queue);
                 Cl.read(queue, bdx, Pointer.to(target).withByteOffset(4L * (targetOffset + (long) r0 * cols)),
                         n * 4);
                 if (done != null) {
@@ -337,9 +226,6 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             float[] gradTarget = staged && grad ? new float[rows * cols] : logits;
             int gradOffset = staged && grad ? 0 : offset;
             float[] lossTarget = staged ? new float[rows] : rowLoss;
-            boolean items = itemFamily();
-            KernelPlan hp = heldFamily(cols);
-            cl_kernel kernel = rowKernel("cross_entropy", hp, items);
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int k = Math.min(chunk, rows - r0);
                 long n = (long) k * cols;
@@ -348,15 +234,9 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 cl_mem loss = bufC.ensure(k * 4L);
                 Cl.write(queue, x, Pointer.to(logits).withByteOffset(4L * (offset + (long) r0 * cols)), n * 4);
                 Cl.write(queue, t, Pointer.to(targets).withByteOffset(4L * (targetOffset + r0)), k * 4L);
-                Cl.argMem(kernel, 0, x);
-                Cl.argMem(kernel, 1, t);
-                Cl.argMem(kernel, 2, loss);
-                Cl.argInt(kernel, 3, k);
-                Cl.argInt(kernel, 4, cols);
-                Cl.argInt(kernel, 5, ignoreIndex);
-                Cl.argFloat(kernel, 6, labelSmoothing);
-                Cl.argFloat(kernel, 7, gradScale);
-                enqueueRows(kernel, k, items, hp, "cross_entropy");
+                launches.rowwise("cross_entropy", planner.rowwise(k, cols), k,
+                        KernelArgs.crossEntropy(x, t, loss, k, cols, ignoreIndex, labelSmoothing, gradScale))
+                        .enqueue(queue);
                 // Losses land in a staging array so that a failed gradient read leaves rowLoss and logits as a
                 // consistent "not done" pair for this chunk.
                 float[] stage = new float[k];
@@ -378,49 +258,6 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             }
         } finally {
             lock.unlock();
-        }
-    }
-
-    /**
-     * Backward and cross-entropy come in two families, as the forward does: one work-item per row on CPU devices,
-     * one work-group per row elsewhere. A forced forward variant forces the matching family (tests).
-     */
-    private boolean itemFamily() {
-        KernelPlan.Variant v = forced;
-        if (v == null) {
-            return asCpu;
-        }
-        return v == KernelPlan.Variant.ROW_PER_ITEM || v == KernelPlan.Variant.ROW_SPLIT_ITEMS;
-    }
-
-    /**
-     * The plan of the held-row backward and cross-entropy kernels for rows of {@code cols} (GPU class, the row fits,
-     * no other variant forced), or null.
-     */
-    private KernelPlan heldFamily(int cols) {
-        KernelPlan.Variant v = forced;
-        if (asCpu && v == null || v != null && v != KernelPlan.Variant.ROWS_HELD) {
-            return null;
-        }
-        KernelPlan p = KernelPlan.held(planDevice, cols, planDevice.maxGroupSize());
-        return p == null ? null : held.fit(p, planDevice);
-    }
-
-    /** The family's kernel: held rows ({@code hp} non-null), one work-item per row, or one work-group per row. */
-    private cl_kernel rowKernel(String family, KernelPlan hp, boolean items) {
-        return hp != null ? held.kernel(hp, family + "_held") : kernels.get(items ? family + "_item" : family);
-    }
-
-    /** Held rows (WG / team rows per work-group), one work-item per row (local size as the forward plan picks it) or one work-group per row. */
-    private void enqueueRows(cl_kernel kernel, int rows, boolean items, KernelPlan hp, String what) {
-        if (hp != null) {
-            long groups = KernelPlan.ceilDiv(rows, hp.local() / hp.team());
-            Cl.enqueue(queue, kernel, groups * hp.local(), hp.local(), what + "_held");
-        } else if (items) {
-            int local = KernelPlan.choose(planDevice, rows, 1, KernelPlan.Variant.ROW_PER_ITEM).local();
-            Cl.enqueue(queue, kernel, roundUp(rows, local), local, what);
-        } else {
-            Cl.enqueue(queue, kernel, (long) rows * groupSize, groupSize, what);
         }
     }
 
@@ -446,11 +283,13 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                             null), "clEnqueueWriteBuffer");
                 }
             }
-            KernelPlan plan = tunedPlan(op, rows, rows, cols, x, y, m, hasMask, 1f);
+            KernelArgs.Rows args = new KernelArgs.Rows(x, y, rows, cols, op, 1f, m, hasMask);
+            KernelPlan plan = tunedPlan(rows, args);
+            java.util.List<Launch> launch = launches.forward(plan, args);
             long[] times = new long[reps];
             for (int i = -warmup; i < reps; i++) {
                 long t0 = System.nanoTime();
-                launchForward(op, plan, x, y, m, hasMask, rows, cols, 1f);
+                launches.enqueue(launch);
                 Cl.finish(queue);
                 long t = System.nanoTime() - t0;
                 if (i >= 0) {
@@ -488,10 +327,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
 
     /** The plan {@code bench} would run for a shape, e.g. {@code ROW_PER_ITEM local=16}. */
     String describePlan(int rows, int cols) {
-        KernelPlan p = plan(rows, cols);
-        return p.variant() + " local=" + p.local() + (p.segments() > 1 ? " segments=" + p.segments() : "")
-                + (p.team() > 1 ? " team=" + p.team() : "") + (p.fixedCols() ? " fixed-cols" : "")
-                + (p.perItem() > 0 ? " registers=" + p.perItem() : "");
+        return planner.describe(rows, cols);
     }
 
     private void fillRandom(cl_mem x, long n) {
@@ -505,156 +341,6 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             Cl.check(CL.clEnqueueWriteBuffer(queue, x, CL.CL_TRUE, off * 4, len * 4, Pointer.to(block), 0, null,
                     null), "clEnqueueWriteBuffer");
         }
-    }
-
-    // ---- launching ---------------------------------------------------------------------------------------------
-
-    private void launchForward(RowOp op, KernelPlan plan, cl_mem x, cl_mem y, cl_mem mask, boolean hasMask,
-                               int rows, int cols, float invT) {
-        int code = opCode(op);
-        switch (plan.variant()) {
-            case ROW_PER_ITEM -> {
-                if (plan.fixedCols()) {
-                    // Each work-item takes TINY_ROWS_PER_ITEM rows, one per vector lane (softmax_item.cl).
-                    cl_kernel k = fixedColsKernel(cols, op);
-                    setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
-                    int items = KernelPlan.ceilDiv(rows, KernelPlan.TINY_ROWS_PER_ITEM);
-                    int local = Math.min(plan.local(), Math.max(1, items / (2 * planDevice.computeUnits())));
-                    Cl.enqueue(queue, k, roundUp(items, local), local, "softmax_tiny");
-                    return;
-                }
-                cl_kernel k = kernels.get("softmax_item" + opSuffix(op));
-                setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
-                Cl.enqueue(queue, k, roundUp(rows, plan.local()), plan.local(), "softmax_item");
-            }
-            case ROWS_PER_GROUP -> {
-                cl_kernel k = kernels.get("softmax_team");
-                setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
-                Cl.argInt(k, 8, plan.team());
-                int rowsPerGroup = groupSize / plan.team();
-                Cl.enqueue(queue, k, (long) KernelPlan.ceilDiv(rows, rowsPerGroup) * groupSize, groupSize,
-                        "softmax_team");
-            }
-            case ROWS_HELD -> {
-                KernelPlan p = held.fit(plan, planDevice);
-                if (p == null) {
-                    launchForward(op, KernelPlan.choose(planDevice, rows, cols, KernelPlan.Variant.ROW_PER_GROUP), x, y,
-                            mask, hasMask, rows, cols, invT);
-                    return;
-                }
-                cl_kernel k = held.kernel(p, "softmax_held");
-                setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
-                long groups = KernelPlan.ceilDiv(rows, p.local() / p.team());
-                Cl.enqueue(queue, k, groups * p.local(), p.local(), "softmax_held");
-            }
-            case ROW_PER_GROUP -> {
-                cl_kernel k = kernels.get("softmax_group");
-                setForwardArgs(k, x, y, rows, cols, code, invT, mask, hasMask);
-                Cl.argLocal(k, 8, 4 * Math.max(1, cacheFloats));
-                Cl.argInt(k, 9, (int) cacheFloats);
-                Cl.enqueue(queue, k, (long) rows * groupSize, groupSize, "softmax_group");
-            }
-            case ROW_SPLIT_ITEMS, ROW_SPLIT_GROUPS -> {
-                boolean items = plan.variant() == KernelPlan.Variant.ROW_SPLIT_ITEMS;
-                String prefix = items ? "softmax_item" : "softmax_group";
-                String suffix = items ? opSuffix(op) : "";
-                long pieces = (long) rows * plan.segments();
-                cl_mem partial = bufPartial.ensure(pieces * 8);
-                long global = items ? roundUp(pieces, plan.local()) : pieces * groupSize;
-                long local = items ? plan.local() : groupSize;
-                cl_kernel p = kernels.get(prefix + "_partial" + suffix);
-                setForwardArgs(p, x, partial, rows, cols, code, invT, mask, hasMask);
-                Cl.argInt(p, 8, plan.segments());
-                Cl.argInt(p, 9, plan.segmentLength());
-                if (items) {
-                    Cl.argMem(p, 10, y);
-                }
-                Cl.enqueue(queue, p, global, local, prefix + "_partial");
-                cl_kernel f = kernels.get(prefix + "_finish" + suffix);
-                Cl.argMem(f, 0, x);
-                Cl.argMem(f, 1, y);
-                Cl.argMem(f, 2, partial);
-                Cl.argInt(f, 3, rows);
-                Cl.argInt(f, 4, cols);
-                Cl.argInt(f, 5, code);
-                Cl.argFloat(f, 6, invT);
-                Cl.argMem(f, 7, mask);
-                Cl.argInt(f, 8, hasMask ? 1 : 0);
-                Cl.argInt(f, 9, plan.segments());
-                Cl.argInt(f, 10, plan.segmentLength());
-                Cl.enqueue(queue, f, global, local, prefix + "_finish");
-            }
-        }
-    }
-
-    /** The work-item kernel from a program built for exactly {@code cols} columns (a few kept, built on demand). */
-    private cl_kernel fixedColsKernel(int cols, RowOp op) {
-        FixedColsProgram p = fixedCols.get(cols);
-        if (p == null) {
-            if (fixedCols.size() >= MAX_FIXED_COLS_PROGRAMS) {
-                Integer eldest = fixedCols.keySet().iterator().next();
-                fixedCols.remove(eldest).release();
-            }
-            p = FixedColsProgram.build(context, device, buildOptions() + " -DCOLS=" + cols);
-            fixedCols.put(cols, p);
-        }
-        return p.kernels.get(op);
-    }
-
-    private static final int MAX_FIXED_COLS_PROGRAMS = 8;
-
-    /** A work-item family program specialised for one column count, with its three per-op kernels. */
-    private record FixedColsProgram(cl_program program, Map<RowOp, cl_kernel> kernels) {
-
-        static FixedColsProgram build(cl_context context, ClDevice device, String options) {
-            String source = KernelSources.load("common.cl") + "\n" + KernelSources.load("softmax_item.cl");
-            cl_program program = Cl.buildProgram(context, device.id(), source, options, device.info().name());
-            Map<RowOp, cl_kernel> kernels = new java.util.EnumMap<>(RowOp.class);
-            try {
-                for (RowOp op : RowOp.values()) {
-                    kernels.put(op, Cl.createKernel(program, "softmax_tiny" + opSuffix(op)));
-                }
-            } catch (RuntimeException e) {
-                kernels.values().forEach(Cl::release);
-                Cl.release(program);
-                throw e;
-            }
-            return new FixedColsProgram(program, kernels);
-        }
-
-        void release() {
-            kernels.values().forEach(Cl::release);
-            Cl.release(program);
-        }
-    }
-
-    private static void setForwardArgs(cl_kernel k, cl_mem x, cl_mem y, int rows, int cols, int op, float invT,
-                                       cl_mem mask, boolean hasMask) {
-        Cl.argMem(k, 0, x);
-        Cl.argMem(k, 1, y);
-        Cl.argInt(k, 2, rows);
-        Cl.argInt(k, 3, cols);
-        Cl.argInt(k, 4, op);
-        Cl.argFloat(k, 5, invT);
-        Cl.argMem(k, 6, mask);
-        Cl.argInt(k, 7, hasMask ? 1 : 0);
-    }
-
-    /** The work-item family has one kernel per op (the op a compile-time constant there). */
-    private static String opSuffix(RowOp op) {
-        return "_" + op.name().toLowerCase(java.util.Locale.ROOT);
-    }
-
-    private static int opCode(RowOp op) {
-        return switch (op) {
-            case SOFTMAX -> 0;
-            case LOG_SOFTMAX -> 1;
-            case MASKED_SOFTMAX -> 2;
-        };
-    }
-
-    private static long roundUp(long a, long m) {
-        return (a + m - 1) / m * m;
     }
 
     /** Rows per chunk so that one chunk's buffers fit the memory budget and the largest allocation. */
@@ -727,10 +413,9 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         Resident(int rows, int cols) {
             this.rows = rows;
             this.cols = cols;
-            long maxAlloc = device.info().maxAllocBytes();
-            data = new DeviceBuffer(context, maxAlloc);
-            scratch = new DeviceBuffer(context, maxAlloc);
-            extra = new DeviceBuffer(context, maxAlloc);
+            data = session.newBuffer();
+            scratch = session.newBuffer();
+            extra = session.newBuffer();
             try {
                 data.ensure(bytes());
                 scratch.ensure(bytes());
@@ -772,9 +457,9 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             lock.lock();
             try {
                 check();
-                cl_mem none = bufMask.ensure(1);
-                launchForward(op, plan(rows, cols), data.ensure(bytes()), scratch.ensure(bytes()), none, false, rows,
-                        cols, invTemperature);
+                KernelArgs.Rows args = new KernelArgs.Rows(data.ensure(bytes()), scratch.ensure(bytes()), rows, cols,
+                        op, invTemperature, bufMask.ensure(1), false);
+                launches.enqueue(launches.forward(plan(rows, cols), args));
                 Cl.finish(queue);
                 swap();
             } finally {
@@ -789,16 +474,9 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 check();
                 cl_mem bdy = extra.ensure(bytes());
                 Cl.write(queue, bdy, Pointer.to(dy).withByteOffset(4L * dyOffset), bytes());
-                boolean items = itemFamily();
-                KernelPlan hp = heldFamily(cols);
-                cl_kernel kernel = rowKernel("softmax_backward", hp, items);
-                Cl.argMem(kernel, 0, data.ensure(bytes()));
-                Cl.argMem(kernel, 1, bdy);
-                Cl.argMem(kernel, 2, scratch.ensure(bytes()));
-                Cl.argInt(kernel, 3, rows);
-                Cl.argInt(kernel, 4, cols);
-                Cl.argInt(kernel, 5, opCode(op));
-                enqueueRows(kernel, rows, items, hp, "softmax_backward");
+                launches.rowwise("softmax_backward", planner.rowwise(rows, cols), rows,
+                        KernelArgs.backward(data.ensure(bytes()), bdy, scratch.ensure(bytes()), rows, cols, op))
+                        .enqueue(queue);
                 Cl.finish(queue);
                 swap();
             } finally {
@@ -812,9 +490,6 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             lock.lock();
             try {
                 check();
-                boolean items = itemFamily();
-                KernelPlan hp = heldFamily(cols);
-                cl_kernel kernel = rowKernel("cross_entropy", hp, items);
                 cl_mem x = data.ensure(bytes());
                 if (Float.isNaN(gradScale)) {
                     // Without a gradient the logits must survive: run on a copy.
@@ -826,15 +501,9 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 cl_mem t = bufB.ensure(rows * 4L);
                 cl_mem loss = bufC.ensure(rows * 4L);
                 Cl.write(queue, t, Pointer.to(targets).withByteOffset(4L * targetOffset), rows * 4L);
-                Cl.argMem(kernel, 0, x);
-                Cl.argMem(kernel, 1, t);
-                Cl.argMem(kernel, 2, loss);
-                Cl.argInt(kernel, 3, rows);
-                Cl.argInt(kernel, 4, cols);
-                Cl.argInt(kernel, 5, ignoreIndex);
-                Cl.argFloat(kernel, 6, labelSmoothing);
-                Cl.argFloat(kernel, 7, gradScale);
-                enqueueRows(kernel, rows, items, hp, "cross_entropy");
+                launches.rowwise("cross_entropy", planner.rowwise(rows, cols), rows,
+                        KernelArgs.crossEntropy(x, t, loss, rows, cols, ignoreIndex, labelSmoothing, gradScale))
+                        .enqueue(queue);
                 Cl.read(queue, loss, Pointer.to(rowLoss), rows * 4L);
             } finally {
                 lock.unlock();
@@ -890,23 +559,6 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             r.releaseBuffers();
         }
         residents.clear();
-        for (DeviceBuffer b : new DeviceBuffer[] {bufA, bufB, bufC, bufMask, bufPartial}) {
-            if (b != null) {
-                b.release();
-            }
-        }
-        if (held != null) {
-            held.release();
-        }
-        fixedCols.values().forEach(FixedColsProgram::release);
-        fixedCols.clear();
-        kernels.values().forEach(Cl::release);
-        kernels.clear();
-        Cl.release(program);
-        Cl.release(queue);
-        Cl.release(context);
-        program = null;
-        queue = null;
-        context = null;
+        session.release();
     }
 }

@@ -1,0 +1,171 @@
+package io.softmaxcl.internal.opencl;
+
+import io.softmaxcl.internal.Log;
+import org.jocl.CL;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_kernel;
+import org.jocl.cl_program;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Everything one OpenCL backend holds on its device, and their release: context, queue, the main program and its
+ * kernels, the held-row and fixed-column programs, and the scratch buffers reused across calls (grown, never
+ * shrunk). Not thread-safe: its owner serialises calls.
+ */
+final class ClSession {
+
+    /** System property with extra build options appended to the defaults (experiments, e.g. {@code -DUNALIGNED_PTR=0}). */
+    static final String BUILD_OPTIONS_PROPERTY = "softmaxcl.opencl.buildOptions";
+
+    /** System property overriding how many row elements the work-group kernel caches in local memory (tests). */
+    static final String CACHE_FLOATS_PROPERTY = "softmaxcl.opencl.cacheFloats";
+
+    private static final String[] KERNELS = {"softmax_item_softmax", "softmax_item_partial_softmax",
+            "softmax_item_finish_softmax", "softmax_item_log_softmax", "softmax_item_partial_log_softmax",
+            "softmax_item_finish_log_softmax", "softmax_item_masked_softmax", "softmax_item_partial_masked_softmax",
+            "softmax_item_finish_masked_softmax", "softmax_group", "softmax_group_partial", "softmax_group_finish",
+            "softmax_team", "softmax_backward", "softmax_backward_item", "cross_entropy", "cross_entropy_item"};
+
+    /** The kernels launched with work-groups of the build's WG (whose own limit may be lower than the device's). */
+    private static final String[] GROUP_KERNELS = {"softmax_group", "softmax_group_partial", "softmax_group_finish",
+            "softmax_team", "softmax_backward", "cross_entropy"};
+
+    final ClDevice device;
+    private final boolean asCpu;
+    private final Map<String, cl_kernel> kernels = new HashMap<>();
+    private cl_context context;
+    private cl_command_queue queue;
+    private cl_program program;
+    private int groupSize;
+    /** Row elements softmax_group caches in local memory: what the device has beyond the kernel's own arrays. */
+    private long cacheFloats;
+    private HeldPrograms held;
+    private FixedColsPrograms fixedCols;
+    /** Scratch buffers; which one holds what is up to each operation. */
+    DeviceBuffer bufA;
+    DeviceBuffer bufB;
+    DeviceBuffer bufC;
+    DeviceBuffer bufMask;
+    DeviceBuffer bufPartial;
+
+    /** Opens a session whose work-group kernels run {@code groupSize} wide, or narrower if the driver says so. */
+    ClSession(ClDevice device, int groupSize, boolean asCpu) {
+        this.device = device;
+        this.groupSize = groupSize;
+        this.asCpu = asCpu;
+        try {
+            context = Cl.createContext(device.id());
+            queue = Cl.createQueue(context, device.id());
+            buildMainProgram();
+            held = new HeldPrograms(context, device, "-w " + System.getProperty(BUILD_OPTIONS_PROPERTY, ""));
+            fixedCols = new FixedColsPrograms(context, device, buildOptions());
+            bufA = newBuffer();
+            bufB = newBuffer();
+            bufC = newBuffer();
+            bufMask = newBuffer();
+            bufPartial = newBuffer();
+        } catch (RuntimeException e) {
+            release();
+            throw e;
+        }
+    }
+
+    /**
+     * Builds the program of every family at the work-group size {@code groupSize}; when a work-group kernel cannot
+     * run that wide here ({@code CL_KERNEL_WORK_GROUP_SIZE}), steps the size down and rebuilds rather than fail at
+     * launch. Then sizes softmax_group's row cache from the local memory its own arrays leave.
+     */
+    private void buildMainProgram() {
+        while (true) {
+            program = Cl.buildProgram(context, device.id(), KernelSources.program(), buildOptions(),
+                    device.info().name());
+            for (String k : KERNELS) {
+                kernels.put(k, Cl.createKernel(program, k));
+            }
+            long max = Long.MAX_VALUE;
+            for (String k : GROUP_KERNELS) {
+                max = Math.min(max, Cl.kernelWorkGroupLong(kernels.get(k), device.id(), CL.CL_KERNEL_WORK_GROUP_SIZE));
+            }
+            if (max >= groupSize || groupSize == 1) {
+                break;
+            }
+            Log.debug("OpenCL: work-group kernels run at most " + max + " wide on " + device.info().name()
+                    + "; rebuilding at " + Long.highestOneBit(Math.max(1, max)) + " instead of " + groupSize);
+            kernels.values().forEach(Cl::release);
+            kernels.clear();
+            Cl.release(program);
+            groupSize = (int) Long.highestOneBit(Math.max(1, max));
+        }
+        long own = Cl.kernelWorkGroupLong(kernels.get("softmax_group"), device.id(), CL.CL_KERNEL_LOCAL_MEM_SIZE);
+        // On GPUs: what local memory the kernel's reduction arrays leave (less 256 bytes for the driver), if at
+        // least 1024 floats; a row that fits is then read from global memory once.
+        long free = (device.info().localMemBytes() - own - 256) / 4;
+        cacheFloats = Long.getLong(CACHE_FLOATS_PROPERTY, asCpu || free < 1024 ? 0 : free);
+    }
+
+    private String buildOptions() {
+        // -w: compilers' warnings would otherwise reach stderr on some drivers (PoCL prints "N warnings generated").
+        return "-w -DWG=" + groupSize + " -DVW=16 " + System.getProperty(BUILD_OPTIONS_PROPERTY, "");
+    }
+
+    cl_command_queue queue() {
+        return queue;
+    }
+
+    cl_context context() {
+        return context;
+    }
+
+    /** A kernel of the main program, by its OpenCL name. */
+    cl_kernel kernel(String name) {
+        return kernels.get(name);
+    }
+
+    HeldPrograms held() {
+        return held;
+    }
+
+    FixedColsPrograms fixedCols() {
+        return fixedCols;
+    }
+
+    /** The work-group size the main program was built for ({@code WG}). */
+    int groupSize() {
+        return groupSize;
+    }
+
+    long cacheFloats() {
+        return cacheFloats;
+    }
+
+    /** A new, empty buffer on this session's context; its owner releases it. */
+    DeviceBuffer newBuffer() {
+        return new DeviceBuffer(context, device.info().maxAllocBytes());
+    }
+
+    /** Releases everything the session holds; idempotent. */
+    void release() {
+        for (DeviceBuffer b : new DeviceBuffer[] {bufA, bufB, bufC, bufMask, bufPartial}) {
+            if (b != null) {
+                b.release();
+            }
+        }
+        if (held != null) {
+            held.release();
+        }
+        if (fixedCols != null) {
+            fixedCols.release();
+        }
+        kernels.values().forEach(Cl::release);
+        kernels.clear();
+        Cl.release(program);
+        Cl.release(queue);
+        Cl.release(context);
+        program = null;
+        queue = null;
+        context = null;
+    }
+}

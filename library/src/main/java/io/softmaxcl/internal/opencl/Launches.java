@@ -1,0 +1,114 @@
+package io.softmaxcl.internal.opencl;
+
+import io.softmaxcl.internal.RowOp;
+import org.jocl.cl_kernel;
+import org.jocl.cl_mem;
+
+import java.util.List;
+
+/**
+ * The launch plan: from a {@link KernelPlan} and a call's buffers to the complete launches (kernel, global and
+ * local size, arguments) of forward, backward and cross-entropy alike. Builds held-row and fixed-column programs
+ * on first use, so callers hold the session's lock.
+ */
+final class Launches {
+
+    private final ClSession session;
+    private final KernelPlan.Device device;
+
+    Launches(ClSession session, KernelPlan.Device device) {
+        this.session = session;
+        this.device = device;
+    }
+
+    /** The launches of a forward {@code plan} on {@code r} (two for the split variants: partials, then finish). */
+    List<Launch> forward(KernelPlan plan, KernelArgs.Rows r) {
+        int groupSize = session.groupSize();
+        int rows = r.rows();
+        int cols = r.cols();
+        RowOp op = r.op();
+        switch (plan.variant()) {
+            case ROW_PER_ITEM -> {
+                if (plan.fixedCols()) {
+                    // Each work-item takes TINY_ROWS_PER_ITEM rows, one per vector lane (softmax_item.cl).
+                    int items = KernelPlan.ceilDiv(rows, KernelPlan.TINY_ROWS_PER_ITEM);
+                    int local = Math.min(plan.local(), Math.max(1, items / (2 * device.computeUnits())));
+                    return List.of(new Launch("softmax_tiny", session.fixedCols().kernel(cols, op),
+                            roundUp(items, local), local, KernelArgs.forward(r)));
+                }
+                return List.of(new Launch("softmax_item", session.kernel(KernelArgs.perOpName("softmax_item", op)),
+                        roundUp(rows, plan.local()), plan.local(), KernelArgs.forward(r)));
+            }
+            case ROWS_PER_GROUP -> {
+                int rowsPerGroup = groupSize / plan.team();
+                return List.of(new Launch("softmax_team", session.kernel("softmax_team"),
+                        (long) KernelPlan.ceilDiv(rows, rowsPerGroup) * groupSize, groupSize,
+                        KernelArgs.team(r, plan.team())));
+            }
+            case ROWS_HELD -> {
+                KernelPlan p = session.held().fit(plan, device);
+                if (p == null) {
+                    return forward(KernelPlan.choose(device, rows, cols, KernelPlan.Variant.ROW_PER_GROUP), r);
+                }
+                return List.of(held(p, "softmax_held", rows, KernelArgs.forward(r)));
+            }
+            case ROW_PER_GROUP -> {
+                return List.of(new Launch("softmax_group", session.kernel("softmax_group"), (long) rows * groupSize,
+                        groupSize, KernelArgs.group(r, session.cacheFloats())));
+            }
+            case ROW_SPLIT_ITEMS, ROW_SPLIT_GROUPS -> {
+                boolean items = plan.variant() == KernelPlan.Variant.ROW_SPLIT_ITEMS;
+                String prefix = items ? "softmax_item" : "softmax_group";
+                long pieces = (long) rows * plan.segments();
+                cl_mem partial = session.bufPartial.ensure(pieces * 8);
+                long global = items ? roundUp(pieces, plan.local()) : pieces * groupSize;
+                long local = items ? plan.local() : groupSize;
+                cl_kernel p = session.kernel(items ? KernelArgs.perOpName(prefix + "_partial", op) : prefix + "_partial");
+                cl_kernel f = session.kernel(items ? KernelArgs.perOpName(prefix + "_finish", op) : prefix + "_finish");
+                return List.of(
+                        new Launch(prefix + "_partial", p, global, local,
+                                KernelArgs.partial(r, partial, plan.segments(), plan.segmentLength(), items)),
+                        new Launch(prefix + "_finish", f, global, local,
+                                KernelArgs.finish(r, partial, plan.segments(), plan.segmentLength())));
+            }
+            default -> throw new AssertionError(plan.variant());
+        }
+    }
+
+    /**
+     * The launch of a row-wise {@code family} ({@code softmax_backward} or {@code cross_entropy}) over {@code rows}
+     * on a {@link Planner#rowwise} plan: held rows, one work-item per row, or one work-group per row.
+     */
+    Launch rowwise(String family, KernelPlan plan, int rows, KernelArgs.Binder args) {
+        if (plan.variant() == KernelPlan.Variant.ROWS_HELD) {
+            KernelPlan p = session.held().fit(plan, device);
+            if (p != null) {
+                return held(p, family + "_held", rows, args);
+            }
+            plan = KernelPlan.choose(device, rows, plan.segmentLength(), KernelPlan.Variant.ROW_PER_GROUP);
+        }
+        if (plan.variant() == KernelPlan.Variant.ROW_PER_ITEM) {
+            return new Launch(family, session.kernel(family + "_item"), roundUp(rows, plan.local()), plan.local(),
+                    args);
+        }
+        int groupSize = session.groupSize();
+        return new Launch(family, session.kernel(family), (long) rows * groupSize, groupSize, args);
+    }
+
+    /** A held-row launch: {@code local / team} rows per work-group. */
+    private Launch held(KernelPlan p, String kernel, int rows, KernelArgs.Binder args) {
+        long groups = KernelPlan.ceilDiv(rows, p.local() / p.team());
+        return new Launch(kernel, session.held().kernel(p, kernel), groups * p.local(), p.local(), args);
+    }
+
+    /** Enqueues {@code launches} in order. */
+    void enqueue(List<Launch> launches) {
+        for (Launch l : launches) {
+            l.enqueue(session.queue());
+        }
+    }
+
+    private static long roundUp(long a, long m) {
+        return (a + m - 1) / m * m;
+    }
+}
