@@ -218,25 +218,19 @@ public final class RowSampler {
                 cut = descendingCut(top, top.length, limit, m, t, false); // NaN: k' too small, try more
             }
         }
-        Candidates kept = Candidates.unbounded(cut);
-        int block = scan.block();
-        int j = 0;
-        while (j < n) {
-            int p = scan.skipBelow(x, i + j, i + n, cut) - i;
-            int end = Math.min(n, p + block);
-            for (j = p; j < end; j++) {
-                float v = x[i + j];
-                if (v >= cut) {
-                    kept.add(j, v);
-                }
-            }
-        }
+        Candidates kept = gather(scan, x, i, n, Candidates.unbounded(cut));
         return draw(kept.value, 0, kept.index, kept.size, m, temperature, 1f, minP, u);
     }
 
     /** The values ≥ the row's k-th largest (all ties), in column order; the row has no NaN here. */
     private static Candidates gatherTopK(RowScan scan, float[] x, int i, int n, int k) {
-        Candidates c = Candidates.local(k);
+        Candidates c = gather(scan, x, i, n, Candidates.local(k));
+        c.compact();
+        return c;
+    }
+
+    /** Adds to c every value ≥ its threshold (fixed, or rising as top-k fills), skipping blocks below it. */
+    private static Candidates gather(RowScan scan, float[] x, int i, int n, Candidates c) {
         int block = scan.block();
         int j = 0;
         while (j < n) {
@@ -249,7 +243,6 @@ public final class RowSampler {
                 }
             }
         }
-        c.compact();
         return c;
     }
 
@@ -280,19 +273,7 @@ public final class RowSampler {
                                   double u) {
         double lo = m + temperature * Math.log(minP);
         float thr = (float) (lo - 1e-3 * (Math.abs(m) + Math.abs(lo) + 1));
-        Candidates c = Candidates.unbounded(thr);
-        int block = scan.block();
-        int j = 0;
-        while (j < n) {
-            int p = scan.skipBelow(x, i + j, i + n, thr) - i;
-            int end = Math.min(n, p + block);
-            for (j = p; j < end; j++) {
-                float v = x[i + j];
-                if (v >= thr) {
-                    c.add(j, v);
-                }
-            }
-        }
+        Candidates c = gather(scan, x, i, n, Candidates.unbounded(thr));
         return draw(c.value, 0, c.index, c.size, m, temperature, 1f, minP, u);
     }
 
