@@ -27,10 +27,17 @@ final class CpuBackend implements ComputeBackend {
     private final RowKernels kernels;
     private final int threads;
     private final WorkerPool pool;
+    private final WarmupPause warmupPause;
 
     CpuBackend(RowKernels kernels, int threads) {
+        this(kernels, threads, WarmupPause.SHARED);
+    }
+
+    /** A backend whose big calls pause the warm-ups through {@code warmupPause} (tests pass their own). */
+    CpuBackend(RowKernels kernels, int threads, WarmupPause warmupPause) {
         this.kernels = kernels;
         this.threads = threads;
+        this.warmupPause = warmupPause;
         this.pool = threads > 1 ? new WorkerPool(threads - 1) : null;
     }
 
@@ -77,6 +84,18 @@ final class CpuBackend implements ComputeBackend {
      */
     private void splitRows(boolean log, float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
                            float t) {
+        boolean big = warmupPause.begin((long) rows * cols, kernels.warming());
+        try {
+            splitRowsPaused(log, in, inOffset, out, outOffset, rows, cols, t);
+        } finally {
+            if (big) {
+                warmupPause.end();
+            }
+        }
+    }
+
+    private void splitRowsPaused(boolean log, float[] in, int inOffset, float[] out, int outOffset, int rows,
+                                 int cols, float t) {
         // A multiple of the thread count (equal shares when all threads are there), at least 4096 columns each;
         // more than one per thread where possible, so a helper descheduled on a busy machine holds up less.
         int segments = threads * Math.max(1, Math.min(4, cols / (threads * 4096)));
@@ -208,8 +227,8 @@ final class CpuBackend implements ComputeBackend {
                 && (long) rows * cols >= PARALLEL_MIN_ELEMENTS)) {
             return false;
         }
-        forRows(rows, cols, 1, (from, to) -> HalfRows.rows(kernels, op, in, inOffset, inType, out, outOffset,
-                outType, from, to, cols, invTemperature));
+        forRows(rows, cols, 1, kernels.warming() || HalfCodecs.warming(), (from, to) -> HalfRows.rows(kernels, op,
+                in, inOffset, inType, out, outOffset, outType, from, to, cols, invTemperature));
         return true;
     }
 
@@ -218,8 +237,15 @@ final class CpuBackend implements ComputeBackend {
         forRows(rows, cols, 1, task::run);
     }
 
-    /** Runs {@code task} over row ranges: on the caller for small calls, else in chunks across the pool. */
     private void forRows(int rows, int cols, int align, WorkerPool.RangeTask task) {
+        forRows(rows, cols, align, kernels.warming(), task);
+    }
+
+    /**
+     * Runs {@code task} over row ranges: on the caller for small calls, else in chunks across the pool. While a
+     * warm-up runs ({@code warming}), a big call pauses it ({@link WarmupPause}).
+     */
+    private void forRows(int rows, int cols, int align, boolean warming, WorkerPool.RangeTask task) {
         long total = (long) rows * cols;
         if (pool == null || total < PARALLEL_MIN_ELEMENTS || rows < 2) {
             task.run(0, rows);
@@ -227,7 +253,14 @@ final class CpuBackend implements ComputeBackend {
         }
         int chunks = (int) Math.min(4L * threads, Math.max(1, total / MIN_CHUNK_ELEMENTS));
         int chunkRows = ceilTo((rows + chunks - 1) / chunks, align);
-        pool.run(rows, chunkRows, task);
+        boolean big = warmupPause.begin(total, warming);
+        try {
+            pool.run(rows, chunkRows, task);
+        } finally {
+            if (big) {
+                warmupPause.end();
+            }
+        }
     }
 
     private static int ceilTo(int value, int multiple) {

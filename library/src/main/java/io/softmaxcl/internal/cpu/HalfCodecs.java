@@ -90,6 +90,11 @@ public final class HalfCodecs {
         return ready;
     }
 
+    /** True while the vector conversions are still warming up (the scalar ones are in use). */
+    static boolean warming() {
+        return VECTOR && !ready;
+    }
+
     /** Blocks until the vector lanes are in use (or never will be), at most {@code timeoutMillis}. */
     static boolean awaitReady(long timeoutMillis) throws InterruptedException {
         long end = System.nanoTime() + timeoutMillis * 1_000_000L;
@@ -111,6 +116,7 @@ public final class HalfCodecs {
             long best = Long.MAX_VALUE;
             int stable = 0;
             for (int round = 0; ; round++) {
+                start += WarmupPause.SHARED.awaitTurn();   // a big call computing on the scalar code goes first
                 long t0 = System.nanoTime();
                 HalfLanes.encodeF16(f, 0, h, 0, n);
                 HalfLanes.decodeF16(h, 0, f, 0, n);

@@ -127,4 +127,9 @@ abstract class RowKernels {
         double sum = x == y && i == o ? expSum(x, i, n, max, t) : expStoreSum(x, i, y, o, n, max, t);
         logSoftmaxStore(x, i, y, o, n, max, t, (float) Math.log(sum));
     }
+
+    /** True while these kernels are still waiting for a background warm-up (then big calls pause it). */
+    boolean warming() {
+        return false;
+    }
 }

@@ -6,7 +6,9 @@ import java.util.SplittableRandom;
  * Vector kernels behind a warm-up gate. Until C2 has compiled them, Vector API code runs interpreted with every
  * vector boxed — measured here at ~650 ns per element, 2.2 s for one 64×151936 softmax against 0.12 s with the
  * scalar kernels. So calls use the scalar kernels while one low-priority daemon thread per JVM exercises the
- * vector kernels on small arrays until their timing settles, then every backend switches to them.
+ * vector kernels on small arrays until their timing settles, then every backend switches to them (each kernel call
+ * looks, so a long batch switches between row blocks). The warm-up steps aside while a big call runs
+ * ({@link WarmupPause}).
  */
 final class WarmingKernels extends RowKernels {
 
@@ -76,6 +78,7 @@ final class WarmingKernels extends RowKernels {
             long best = Long.MAX_VALUE;
             int stable = 0;
             for (int round = 0; ; round++) {
+                start += WarmupPause.SHARED.awaitTurn();   // a big call computing on the scalar kernels goes first
                 long t0 = System.nanoTime();
                 float m = k.max(x, 0, n);
                 double s = k.expStoreSum(x, 0, y, 0, n, m, 1f) + k.expSum(x, 0, n, m, 0.5f);
@@ -109,6 +112,11 @@ final class WarmingKernels extends RowKernels {
         } finally {
             ready = true;
         }
+    }
+
+    @Override
+    boolean warming() {
+        return !ready;
     }
 
     private RowKernels current() {
