@@ -1,9 +1,14 @@
 // Per-row reductions for sampling: one work-group per row, each work-item an online (max, sum) over a strided
 // slice, merged in local memory. The row is read once and only one value per row is written (<= 4.05 B/logit).
-// LS (the local size, a power of two) is a build-time define. NaN/Inf follow RowSampler (torch.* semantics).
+// LS (the local size, a power of two) is a build-time define: the main program's WG, else 64. NaN/Inf follow
+// RowSampler (torch.* semantics).
 
 #ifndef LS
+#ifdef WG
+#define LS WG
+#else
 #define LS 64
+#endif
 #endif
 
 // argmax: first NaN wins, else the largest value, ties -> lowest index; an all -Inf row gives 0.
@@ -61,14 +66,16 @@ inline mst_t mst_add(mst_t a, float x) {
             mst_t r = { x, 1.0f, 0.0f };
             return r;
         }
+        // Guards: x - m can overflow to -Inf (values near -3e38 and 3e38 in one row); exp gives 0, and 0 * -Inf
+        // would make the entropy NaN where the exact one is finite.
         float delta = a.m - x;
         float f = exp(delta);
-        mst_t r = { x, a.s * f + 1.0f, f * (a.t + delta * a.s) };
+        mst_t r = { x, a.s * f + 1.0f, f > 0.0f ? f * (a.t + delta * a.s) : 0.0f };
         return r;
     }
     float d = x - a.m;
     float e = exp(d);
-    mst_t r = { a.m, a.s + e, a.t + e * d };
+    mst_t r = { a.m, a.s + e, e > 0.0f ? a.t + e * d : a.t };
     return r;
 }
 
@@ -84,7 +91,8 @@ inline mst_t mst_merge(mst_t a, mst_t b) {
     float db = b.m - m;
     float fa = exp(da);
     float fb = exp(db);
-    mst_t r = { m, a.s * fa + b.s * fb, fa * (a.t + da * a.s) + fb * (b.t + db * b.s) };
+    mst_t r = { m, a.s * fa + b.s * fb, (fa > 0.0f ? fa * (a.t + da * a.s) : 0.0f)
+                                      + (fb > 0.0f ? fb * (b.t + db * b.s) : 0.0f) };
     return r;
 }
 

@@ -1,6 +1,7 @@
 package io.softmaxcl;
 
 import io.softmaxcl.internal.RowOp;
+import io.softmaxcl.internal.RowReduction;
 import io.softmaxcl.internal.opencl.ResidentBatch;
 
 /**
@@ -96,6 +97,61 @@ public final class DeviceBatch implements AutoCloseable {
         batch.crossEntropy(targets, targetOffset, options.ignoreIndex(), options.labelSmoothing(), losses,
                 options.gradientScale(valid));
         return options.reduce(losses, rows(), valid);
+    }
+
+    /**
+     * The greedy token of each row into {@code tokens[offset ..]}, as {@link SoftmaxEngine#argmax}; the batch is
+     * unchanged. On OpenCL one kernel reads each logit once and 4 bytes per row come back.
+     */
+    public void argmax(int[] tokens, int offset) {
+        java.util.Objects.requireNonNull(tokens, "tokens must not be null");
+        checkPerRow("tokens", tokens.length, offset);
+        int[] out = new int[rows()];
+        engine.checkOpenForBatch();
+        if (!batch.reduceRows(RowReduction.ARGMAX, out, null)) {
+            engine.argmax(hostCopy(), 0, rows(), cols(), out, 0);
+        }
+        System.arraycopy(out, 0, tokens, offset, out.length);
+    }
+
+    /** log Σ exp of each row into {@code out[offset ..]}, as {@link SoftmaxEngine#logSumExp}; the batch is unchanged. */
+    public void logSumExp(float[] out, int offset) {
+        reduce(RowReduction.LOG_SUM_EXP, out, offset);
+    }
+
+    /** The entropy of each row's softmax into {@code out[offset ..]}, as {@link SoftmaxEngine#entropy}; unchanged batch. */
+    public void entropy(float[] out, int offset) {
+        reduce(RowReduction.ENTROPY, out, offset);
+    }
+
+    private void reduce(RowReduction kind, float[] out, int offset) {
+        java.util.Objects.requireNonNull(out, "out must not be null");
+        checkPerRow("out", out.length, offset);
+        float[] values = new float[rows()];
+        engine.checkOpenForBatch();
+        if (!batch.reduceRows(kind, null, values)) {
+            float[] x = hostCopy();
+            if (kind == RowReduction.LOG_SUM_EXP) {
+                engine.logSumExp(x, 0, rows(), cols(), values, 0);
+            } else {
+                engine.entropy(x, 0, rows(), cols(), values, 0);
+            }
+        }
+        System.arraycopy(values, 0, out, offset, values.length);
+    }
+
+    /** The batch read to a new host array, for the reductions of a batch that lives on the host. */
+    private float[] hostCopy() {
+        float[] x = new float[Math.multiplyExact(rows(), cols())];
+        batch.read(x, 0);
+        return x;
+    }
+
+    private void checkPerRow(String name, int length, int offset) {
+        if (offset < 0 || (long) offset + rows() > length) {
+            throw new IndexOutOfBoundsException(name + ": offset " + offset + " + rows " + rows()
+                    + " does not fit in length " + length);
+        }
     }
 
     /** Overwrites the batch with new values (e.g. the next step's logits) without reallocating. */

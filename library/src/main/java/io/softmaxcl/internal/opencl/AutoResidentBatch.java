@@ -2,6 +2,7 @@ package io.softmaxcl.internal.opencl;
 
 import io.softmaxcl.BackendUnavailableException;
 import io.softmaxcl.internal.RowOp;
+import io.softmaxcl.internal.RowReduction;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -82,6 +83,13 @@ final class AutoResidentBatch implements ResidentBatch {
         }
         step(b -> b.crossEntropy(targets, targetOffset, ignoreIndex, labelSmoothing, rowLoss, gradScale), replay,
                 rows);
+    }
+
+    @Override
+    public boolean reduceRows(RowReduction kind, int[] tokens, float[] values) {
+        boolean[] done = {false};
+        step(b -> done[0] = b.reduceRows(kind, tokens, values), null, 0);   // the batch is unchanged: no journal
+        return done[0];
     }
 
     @Override

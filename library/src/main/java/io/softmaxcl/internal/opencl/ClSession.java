@@ -27,11 +27,12 @@ final class ClSession {
             "softmax_item_finish_softmax", "softmax_item_log_softmax", "softmax_item_partial_log_softmax",
             "softmax_item_finish_log_softmax", "softmax_item_masked_softmax", "softmax_item_partial_masked_softmax",
             "softmax_item_finish_masked_softmax", "softmax_group", "softmax_group_partial", "softmax_group_finish",
-            "softmax_team", "softmax_backward", "softmax_backward_item", "cross_entropy", "cross_entropy_item"};
+            "softmax_team", "softmax_backward", "softmax_backward_item", "cross_entropy", "cross_entropy_item",
+            "row_argmax", "row_logsumexp", "row_entropy"};
 
     /** The kernels launched with work-groups of the build's WG (whose own limit may be lower than the device's). */
     private static final String[] GROUP_KERNELS = {"softmax_group", "softmax_group_partial", "softmax_group_finish",
-            "softmax_team", "softmax_backward", "cross_entropy"};
+            "softmax_team", "softmax_backward", "cross_entropy", "row_argmax", "row_logsumexp", "row_entropy"};
 
     final ClDevice device;
     private final boolean asCpu;

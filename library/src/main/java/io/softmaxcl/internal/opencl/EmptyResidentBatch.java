@@ -1,6 +1,7 @@
 package io.softmaxcl.internal.opencl;
 
 import io.softmaxcl.internal.RowOp;
+import io.softmaxcl.internal.RowReduction;
 
 /**
  * A resident batch of zero rows or zero columns: as torch ops on a (0, C) or (R, 0) tensor, every step computes
@@ -47,6 +48,12 @@ final class EmptyResidentBatch implements ResidentBatch {
     public void crossEntropy(int[] targets, int targetOffset, int ignoreIndex, float labelSmoothing, float[] rowLoss,
                              float gradScale) {
         checkOpen();
+    }
+
+    @Override
+    public boolean reduceRows(RowReduction kind, int[] tokens, float[] values) {
+        checkOpen();
+        return false;   // zero rows or zero columns: the engine's host rules decide
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.softmaxcl.internal.opencl;
 
 import io.softmaxcl.internal.ComputeBackend;
 import io.softmaxcl.internal.RowOp;
+import io.softmaxcl.internal.RowReduction;
 
 /** A resident batch for backends that compute on the host: the batch is a Java array, operations run in place. */
 final class HostResidentBatch implements ResidentBatch {
@@ -52,6 +53,12 @@ final class HostResidentBatch implements ResidentBatch {
                              float gradScale) {
         backend.crossEntropy(data(), 0, rows, cols, targets, targetOffset, ignoreIndex, labelSmoothing, rowLoss,
                 gradScale);
+    }
+
+    @Override
+    public boolean reduceRows(RowReduction kind, int[] tokens, float[] values) {
+        data();
+        return false;   // the engine's host reductions run on a read copy
     }
 
     @Override

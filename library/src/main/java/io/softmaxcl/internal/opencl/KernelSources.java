@@ -11,7 +11,7 @@ final class KernelSources {
 
     /** Every family, prepended by {@code common.cl}; one program per engine holds them all. */
     static final String[] FAMILIES = {"softmax_item.cl", "softmax_group.cl", "softmax_team.cl", "backward.cl",
-            "cross_entropy.cl"};
+            "cross_entropy.cl", "sampling.cl"};
 
     private KernelSources() {
     }

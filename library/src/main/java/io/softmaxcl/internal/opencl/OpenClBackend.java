@@ -5,6 +5,7 @@ import io.softmaxcl.BackendUnavailableException;
 import io.softmaxcl.internal.ComputeBackend;
 import io.softmaxcl.internal.DeviceBenchmark;
 import io.softmaxcl.internal.RowOp;
+import io.softmaxcl.internal.RowReduction;
 import org.jocl.CL;
 import org.jocl.Pointer;
 import org.jocl.cl_command_queue;
@@ -505,6 +506,23 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                         KernelArgs.crossEntropy(x, t, loss, rows, cols, ignoreIndex, labelSmoothing, gradScale))
                         .enqueue(queue);
                 Cl.read(queue, loss, Pointer.to(rowLoss), rows * 4L);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** One work-group per row reads it once ({@code kernels/sampling.cl}); 4 bytes per row come back. */
+        @Override
+        public boolean reduceRows(RowReduction kind, int[] tokens, float[] values) {
+            lock.lock();
+            try {
+                check();
+                cl_mem out = bufC.ensure(rows * 4L);
+                new Launch(kind.kernel(), session.kernel(kind.kernel()), (long) rows * groupSize, groupSize,
+                        KernelArgs.rowReduce(data.ensure(bytes()), cols, out)).enqueue(queue);
+                Cl.read(queue, out, kind == RowReduction.ARGMAX ? Pointer.to(tokens) : Pointer.to(values),
+                        rows * 4L);
+                return true;
             } finally {
                 lock.unlock();
             }

@@ -1,6 +1,7 @@
 package io.softmaxcl.internal.opencl;
 
 import io.softmaxcl.internal.RowOp;
+import io.softmaxcl.internal.RowReduction;
 
 /**
  * A {@code rows × cols} batch kept where its backend computes (device memory for OpenCL, a host array for the
@@ -22,6 +23,13 @@ public interface ResidentBatch extends AutoCloseable {
     /** Cross-entropy of the batch as logits; with {@code gradScale} not NaN the batch becomes the gradient. */
     void crossEntropy(int[] targets, int targetOffset, int ignoreIndex, float labelSmoothing, float[] rowLoss,
                       float gradScale);
+
+    /**
+     * One value per row of {@code kind} into {@code tokens} (ARGMAX) or {@code values} (the others) from index 0,
+     * leaving the batch as it is. False when this batch does not compute it where it lives (a host batch): nothing
+     * is written and the caller reads the batch and reduces it on the host.
+     */
+    boolean reduceRows(RowReduction kind, int[] tokens, float[] values);
 
     /** Overwrites the batch with {@code rows × cols} values from {@code src}. */
     void write(float[] src, int offset);

@@ -2,6 +2,7 @@ package io.softmaxcl.internal.opencl;
 
 import io.softmaxcl.Reference;
 import io.softmaxcl.internal.RowOp;
+import io.softmaxcl.internal.RowReduction;
 
 import java.util.SplittableRandom;
 
@@ -61,6 +62,9 @@ public final class OclgrindProbeMain {
             backward(b, RowOp.LOG_SOFTMAX, rows, cols, "log_softmax_backward" + at);
             crossEntropy(b, rows, cols, false, "ce_loss" + at);
             crossEntropy(b, rows, cols, true, "ce_grad" + at);
+            // A work-group per row whatever its length: few rows keep the simulator quick.
+            int few = Math.min(rows, 4);
+            reductions(b, few, cols, " ROW_REDUCE " + few + "x" + cols);
         }
         b.forceVariant(KernelPlan.Variant.ROW_SPLIT_GROUPS);
         forward(b, RowOp.SOFTMAX, 1, 32000, 1f, "softmax ROW_SPLIT_GROUPS 1x32000");
@@ -98,6 +102,30 @@ public final class OclgrindProbeMain {
             }
         }
         b.forceVariant(null);
+        for (int[] s : shapes) {
+            // Within the suite's small device budget (a resident batch needs about 3 × its bytes).
+            int rows = Math.max(1, Math.min(s[0], Math.min(9, 16000 / s[1])));
+            reductions(b, rows, s[1], " ROW_REDUCE " + rows + "x" + s[1]);
+        }
+    }
+
+    /** argmax, log Σ exp and entropy of a resident batch (kernels/sampling.cl; one plan whatever the variant). */
+    private static void reductions(OpenClBackend b, int rows, int cols, String at) {
+        float[] x = OpenClTestData.batch(rows, cols, rows * 17L + cols, true);
+        try (ResidentBatch batch = b.resident(rows, cols)) {
+            batch.write(x, 0);
+            for (RowReduction kind : RowReduction.values()) {
+                String label = kind.name().toLowerCase(java.util.Locale.ROOT).replace("_", "") + at;
+                int[] tokens = new int[rows];
+                float[] values = new float[rows];
+                mark(label);
+                if (!batch.reduceRows(kind, tokens, values)) {
+                    throw new AssertionError(label + ": not reduced on the device");
+                }
+                RowReductionReference.check(kind, x, rows, cols, kind == RowReduction.ARGMAX ? tokens : null,
+                        kind == RowReduction.ARGMAX ? null : values, label);
+            }
+        }
     }
 
     private static void forward(OpenClBackend b, RowOp op, int rows, int cols, float invT, String label) {

@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * "traffic" runs ("@@run OP VARIANT ROWSxCOLS" then the counts of each kernel it launched), beside the floor and
  * the bound {@link OclgrindTest} asserts. Floors: softmax reads and writes each element once (8 B), masked adds
  * its mask byte, the loss reads once (4 B), the gradient writes once more; per row the loss adds its target and
- * loss (8 B). A row that no longer fits in one work-group's registers is read twice (+4 B).
+ * loss (8 B); the row reductions (argmax, log Σ exp, entropy) read once and write one value per row. A row that no longer fits in one work-group's registers is read twice (+4 B).
  */
 final class OclgrindTraffic {
 
@@ -69,6 +69,7 @@ final class OclgrindTraffic {
             case "softmax_backward", "log_softmax_backward" -> 12;
             case "ce_loss" -> 4 + 8.0 / cols;
             case "ce_grad" -> 8 + 8.0 / cols;
+            case "argmax", "logsumexp", "entropy" -> 4 + 4.0 / cols;
             default -> throw new IllegalArgumentException(op);
         };
     }
@@ -79,6 +80,9 @@ final class OclgrindTraffic {
      * (+1 B masked).
      */
     static double bound(String op, String variant, int cols) {
+        if (variant.equals("ROW_REDUCE")) {
+            return floor(op, cols) + 0.05;
+        }
         if (variant.equals("ROW_SPLIT_GROUPS")) {
             return op.equals("masked") ? 14.5 : 12.5;
         }
