@@ -2,7 +2,7 @@ package io.softmaxcl;
 
 import io.softmaxcl.internal.RowOp;
 import io.softmaxcl.internal.RowReduction;
-import io.softmaxcl.internal.opencl.ResidentBatch;
+import io.softmaxcl.internal.ResidentBatch;
 
 /**
  * A batch of {@code rows × cols} values kept where its engine computes — in device memory on OpenCL — so that a

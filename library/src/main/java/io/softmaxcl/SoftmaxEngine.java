@@ -3,6 +3,7 @@ package io.softmaxcl;
 import io.softmaxcl.internal.Backends;
 import io.softmaxcl.internal.ComputeBackend;
 import io.softmaxcl.internal.EngineConfig;
+import io.softmaxcl.internal.ResidentBatch;
 import io.softmaxcl.internal.RowOp;
 import io.softmaxcl.internal.sampling.RowSampler;
 import io.softmaxcl.internal.sampling.RowScan;
@@ -743,8 +744,8 @@ public final class SoftmaxEngine implements AutoCloseable {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
-            io.softmaxcl.internal.opencl.ResidentBatch batch =
-                    io.softmaxcl.internal.opencl.ResidentBatches.open(backend, rows, cols);
+            ResidentBatch batch = rows == 0 || cols == 0 ? ResidentBatch.empty(rows, cols)
+                    : backend.openResident(rows, cols);
             try {
                 batch.write(data, offset);
             } catch (RuntimeException e) {

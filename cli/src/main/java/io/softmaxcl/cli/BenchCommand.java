@@ -240,7 +240,8 @@ final class BenchCommand implements Callable<Integer> {
             }
             BenchTimings kernel = null;
             BenchTimings deviceCopy = null;
-            if (backend instanceof DeviceBenchmark device && dtype == DType.F32) {   // device kernels: float32
+            DeviceBenchmark device = backend.deviceBenchmark().orElse(null);
+            if (device != null && dtype == DType.F32) {   // device kernels: float32
                 if (op.kernelOp() != null) {
                     kernel = deviceTimes(sampler, (w, n) -> device.kernelTimes(op.kernelOp(), shape.rows(),
                             shape.cols(), w, n));

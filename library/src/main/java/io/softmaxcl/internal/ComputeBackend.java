@@ -68,6 +68,21 @@ public interface ComputeBackend extends AutoCloseable {
         task.run(0, rows);
     }
 
+    /**
+     * A {@code rows × cols} batch kept where this backend computes ({@code rows, cols >= 1}): a host array by
+     * default, device memory on OpenCL.
+     *
+     * @throws io.softmaxcl.BackendUnavailableException when the device cannot hold it
+     */
+    default ResidentBatch openResident(int rows, int cols) {
+        return ResidentBatch.onHost(this, rows, cols);
+    }
+
+    /** Kernel and copy timings on the backend's own device, for {@code bench}; empty for host backends. */
+    default java.util.Optional<DeviceBenchmark> deviceBenchmark() {
+        return java.util.Optional.empty();
+    }
+
     /** Releases native resources; idempotent. */
     @Override
     void close();

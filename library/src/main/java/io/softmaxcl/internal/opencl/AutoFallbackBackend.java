@@ -3,6 +3,7 @@ package io.softmaxcl.internal.opencl;
 import io.softmaxcl.Backend;
 import io.softmaxcl.BackendUnavailableException;
 import io.softmaxcl.internal.ComputeBackend;
+import io.softmaxcl.internal.ResidentBatch;
 import io.softmaxcl.internal.RowOp;
 import io.softmaxcl.internal.cpu.CpuBackends;
 
@@ -27,7 +28,8 @@ final class AutoFallbackBackend implements ComputeBackend {
     }
 
     /** A resident batch that lives on the device and moves to the host if the device fails (see AutoResidentBatch). */
-    ResidentBatch resident(int rows, int cols) {
+    @Override
+    public ResidentBatch openResident(int rows, int cols) {
         return new AutoResidentBatch(this, device, rows, cols);
     }
 
@@ -46,12 +48,12 @@ final class AutoFallbackBackend implements ComputeBackend {
                         float invTemperature, byte[] mask, int maskOffset) {
         int from = 0;
         if (cpu == null) {
-            int[] done = {0};
+            RowChunks.Done done = new RowChunks.Done();
             try {
                 device.forward(op, in, inOffset, out, outOffset, rows, cols, invTemperature, mask, maskOffset, done);
                 return;
             } catch (BackendUnavailableException e) {
-                from = done[0];
+                from = done.rows();
                 switchToCpu(e);
             } catch (IllegalStateException e) {
                 from = afterConcurrentFallback(e, done);
@@ -67,12 +69,12 @@ final class AutoFallbackBackend implements ComputeBackend {
                          int rows, int cols) {
         int from = 0;
         if (cpu == null) {
-            int[] done = {0};
+            RowChunks.Done done = new RowChunks.Done();
             try {
                 device.backward(op, y, yOffset, dy, dyOffset, dx, dxOffset, rows, cols, done);
                 return;
             } catch (BackendUnavailableException e) {
-                from = done[0];
+                from = done.rows();
                 switchToCpu(e);
             } catch (IllegalStateException e) {
                 from = afterConcurrentFallback(e, done);
@@ -87,13 +89,13 @@ final class AutoFallbackBackend implements ComputeBackend {
                              int ignoreIndex, float labelSmoothing, float[] rowLoss, float gradScale) {
         int from = 0;
         if (cpu == null) {
-            int[] done = {0};
+            RowChunks.Done done = new RowChunks.Done();
             try {
                 device.crossEntropy(logits, offset, rows, cols, targets, targetOffset, ignoreIndex, labelSmoothing,
                         rowLoss, gradScale, done);
                 return;
             } catch (BackendUnavailableException e) {
-                from = done[0];
+                from = done.rows();
                 switchToCpu(e);
             } catch (IllegalStateException e) {
                 from = afterConcurrentFallback(e, done);
@@ -114,11 +116,11 @@ final class AutoFallbackBackend implements ComputeBackend {
      * Another thread's device failure closed the device while this call waited for it: the call continues on the
      * CPU from the first row not yet complete. Any other {@link IllegalStateException} is a real one.
      */
-    private int afterConcurrentFallback(IllegalStateException e, int[] done) {
+    private int afterConcurrentFallback(IllegalStateException e, RowChunks.Done done) {
         if (cpu == null) {
             throw e;
         }
-        return done[0];
+        return done.rows();
     }
 
     /** The CPU backend that replaces the device after a failure; switches now if it has not happened yet. */

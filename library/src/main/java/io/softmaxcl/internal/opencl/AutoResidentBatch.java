@@ -1,6 +1,7 @@
 package io.softmaxcl.internal.opencl;
 
 import io.softmaxcl.BackendUnavailableException;
+import io.softmaxcl.internal.ResidentBatch;
 import io.softmaxcl.internal.RowOp;
 import io.softmaxcl.internal.RowReduction;
 
@@ -35,7 +36,7 @@ final class AutoResidentBatch implements ResidentBatch {
         this.cols = cols;
         if (auto.cpuAfterFallback() == null) {
             try {
-                device = onDevice.resident(rows, cols);
+                device = onDevice.openResident(rows, cols);
                 base = new float[rows * cols];
             } catch (BackendUnavailableException e) {
                 // Too big for the device, or it failed: a host batch, computed through AUTO (chunked on the device
@@ -45,7 +46,7 @@ final class AutoResidentBatch implements ResidentBatch {
             }
         }
         if (device == null) {
-            host = new HostResidentBatch(auto, rows, cols);
+            host = ResidentBatch.onHost(auto, rows, cols);
         }
     }
 
@@ -168,7 +169,7 @@ final class AutoResidentBatch implements ResidentBatch {
     private void moveToHost() {
         device.close();
         device = null;
-        host = new HostResidentBatch(auto, rows, cols);
+        host = ResidentBatch.onHost(auto, rows, cols);
         host.write(base, 0);
         for (Consumer<ResidentBatch> s : journal) {
             s.accept(host);

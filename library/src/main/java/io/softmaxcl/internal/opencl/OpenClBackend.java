@@ -4,8 +4,8 @@ import io.softmaxcl.Backend;
 import io.softmaxcl.BackendUnavailableException;
 import io.softmaxcl.internal.ComputeBackend;
 import io.softmaxcl.internal.DeviceBenchmark;
+import io.softmaxcl.internal.ResidentBatch;
 import io.softmaxcl.internal.RowOp;
-import io.softmaxcl.internal.RowReduction;
 import org.jocl.CL;
 import org.jocl.Pointer;
 import org.jocl.cl_command_queue;
@@ -13,6 +13,7 @@ import org.jocl.cl_mem;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntConsumer;
 
 /**
  * Softmax and its relatives on one OpenCL device: one context, queue and program per backend (the program built
@@ -34,16 +35,16 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     private final ClDevice device;
     private final KernelPlan.Device planDevice;
     private final int groupSize;
-    private final ClSession session;
-    private final ReentrantLock lock = new ReentrantLock();
+    final ClSession session;
+    final ReentrantLock lock = new ReentrantLock();
     private final cl_command_queue queue;
     private final DeviceBuffer bufA;
     private final DeviceBuffer bufB;
     private final DeviceBuffer bufC;
     private final DeviceBuffer bufMask;
-    private final java.util.Set<Resident> residents = new java.util.HashSet<>();
-    private final Planner planner;
-    private final Launches launches;
+    private final java.util.Set<DeviceResidentBatch> residents = new java.util.HashSet<>();
+    final Planner planner;
+    final Launches launches;
     private long budgetBytes;
     private boolean closed;
     /** The device class plans target ({@link ClDevice#plansAsCpu}), fixed at construction. */
@@ -126,24 +127,24 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         forward(op, in, inOffset, out, outOffset, rows, cols, invTemperature, mask, maskOffset, null);
     }
 
-    /** As {@link #forward}, recording in {@code done[0]} how many leading rows are complete in {@code out}. */
+    /** As {@link #forward}, telling {@code rowsDone} (may be null) how many leading rows of {@code out} are done. */
     void forward(RowOp op, float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
-                 float invTemperature, byte[] mask, int maskOffset, int[] done) {
+                 float invTemperature, byte[] mask, int maskOffset, IntConsumer rowsDone) {
         boolean hasMask = op == RowOp.MASKED_SOFTMAX && mask != null;
         lock.lock();
         try {
             ensureOpen();
             long rowBytes = cols * 8L + (hasMask ? cols : 0) + 64;
             int chunk = chunkRows(rows, cols, rowBytes);
-            // One plan for every chunk, so that a chunked batch gives bit-for-bit the result of one piece.
-            KernelPlan plan = null;
+            // One plan for every chunk (the first chunk's), so that a chunked batch gives bit-for-bit the result
+            // of one piece.
+            KernelPlan[] plan = new KernelPlan[1];
             // Without a caller that completes a partial result (AUTO does), a chunked batch is staged so that a
             // failure part-way leaves the output untouched.
-            boolean staged = done == null && chunk < rows;
+            boolean staged = rowsDone == null && chunk < rows;
             float[] target = staged ? new float[rows * cols] : out;
             int targetOffset = staged ? 0 : outOffset;
-            for (int r0 = 0; r0 < rows; r0 += chunk) {
-                int k = Math.min(chunk, rows - r0);
+            RowChunks.run(rows, chunk, rowsDone, (r0, k) -> {
                 long n = (long) k * cols;
                 cl_mem x = bufA.ensure(n * 4);
                 cl_mem y = bufB.ensure(n * 4);
@@ -153,15 +154,12 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                     Cl.write(queue, m, Pointer.to(mask).withByteOffset(maskOffset + (long) r0 * cols), n);
                 }
                 KernelArgs.Rows args = new KernelArgs.Rows(x, y, k, cols, op, invTemperature, m, hasMask);
-                if (plan == null) {
-                    plan = tunedPlan(rows, args);
+                if (plan[0] == null) {
+                    plan[0] = tunedPlan(rows, args);
                 }
-                launches.enqueue(launches.forward(plan, args));
+                launches.enqueue(launches.forward(plan[0], args));
                 Cl.read(queue, y, Pointer.to(target).withByteOffset(4L * (targetOffset + (long) r0 * cols)), n * 4);
-                if (done != null) {
-                    done[0] = r0 + k;
-                }
-            }
+            });
             if (staged) {
                 System.arraycopy(target, 0, out, outOffset, rows * cols);
             }
@@ -177,16 +175,15 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     }
 
     void backward(RowOp op, float[] y, int yOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
-                  int rows, int cols, int[] done) {
+                  int rows, int cols, IntConsumer rowsDone) {
         lock.lock();
         try {
             ensureOpen();
             int chunk = chunkRows(rows, cols, cols * 12L);
-            boolean staged = done == null && chunk < rows;
+            boolean staged = rowsDone == null && chunk < rows;
             float[] target = staged ? new float[rows * cols] : dx;
             int targetOffset = staged ? 0 : dxOffset;
-            for (int r0 = 0; r0 < rows; r0 += chunk) {
-                int k = Math.min(chunk, rows - r0);
+            RowChunks.run(rows, chunk, rowsDone, (r0, k) -> {
                 long n = (long) k * cols;
                 cl_mem by = bufA.ensure(n * 4);
                 cl_mem bdy = bufC.ensure(n * 4);
@@ -197,10 +194,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                         KernelArgs.backward(by, bdy, bdx, k, cols, op)).enqueue(queue);
                 Cl.read(queue, bdx, Pointer.to(target).withByteOffset(4L * (targetOffset + (long) r0 * cols)),
                         n * 4);
-                if (done != null) {
-                    done[0] = r0 + k;
-                }
-            }
+            });
             if (staged) {
                 System.arraycopy(target, 0, dx, dxOffset, rows * cols);
             }
@@ -217,18 +211,18 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     }
 
     void crossEntropy(float[] logits, int offset, int rows, int cols, int[] targets, int targetOffset,
-                      int ignoreIndex, float labelSmoothing, float[] rowLoss, float gradScale, int[] done) {
+                      int ignoreIndex, float labelSmoothing, float[] rowLoss, float gradScale,
+                      IntConsumer rowsDone) {
         boolean grad = !Float.isNaN(gradScale);
         lock.lock();
         try {
             ensureOpen();
             int chunk = chunkRows(rows, cols, cols * 4L + 8);
-            boolean staged = done == null && chunk < rows;
+            boolean staged = rowsDone == null && chunk < rows;
             float[] gradTarget = staged && grad ? new float[rows * cols] : logits;
             int gradOffset = staged && grad ? 0 : offset;
             float[] lossTarget = staged ? new float[rows] : rowLoss;
-            for (int r0 = 0; r0 < rows; r0 += chunk) {
-                int k = Math.min(chunk, rows - r0);
+            RowChunks.run(rows, chunk, rowsDone, (r0, k) -> {
                 long n = (long) k * cols;
                 cl_mem x = bufA.ensure(n * 4);
                 cl_mem t = bufB.ensure(k * 4L);
@@ -247,10 +241,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                             n * 4);
                 }
                 System.arraycopy(stage, 0, lossTarget, r0, k);
-                if (done != null) {
-                    done[0] = r0 + k;
-                }
-            }
+            });
             if (staged) {
                 if (grad) {
                     System.arraycopy(gradTarget, 0, logits, offset, rows * cols);
@@ -360,7 +351,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
 
     // ---- lifecycle ---------------------------------------------------------------------------------------------
 
-    private void ensureOpen() {
+    void ensureOpen() {
         if (closed) {
             throw new IllegalStateException("this OpenCL backend is closed");
         }
@@ -380,7 +371,8 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     }
 
     /** A batch kept in this device's memory; its buffers are released by its close or the backend's. */
-    ResidentBatch resident(int rows, int cols) {
+    @Override
+    public ResidentBatch openResident(int rows, int cols) {
         lock.lock();
         try {
             ensureOpen();
@@ -390,7 +382,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                         + bytes * 3 + " bytes of device memory, more than the OpenCL budget (" + budgetBytes
                         + " bytes) on " + device.info().name());
             }
-            Resident r = new Resident(rows, cols);
+            DeviceResidentBatch r = new DeviceResidentBatch(this, rows, cols);
             residents.add(r);
             return r;
         } finally {
@@ -402,179 +394,19 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         return device.info().maxAllocBytes() > 0 ? device.info().maxAllocBytes() : Long.MAX_VALUE;
     }
 
-    /** Device-resident batch: the data buffer plus scratch buffers, swapped as results replace the data. */
-    private final class Resident implements ResidentBatch {
-        private final int rows;
-        private final int cols;
-        private DeviceBuffer data;
-        private DeviceBuffer scratch;
-        private DeviceBuffer extra;
-        private boolean closed;
+    /** Called by a resident batch's close, under the lock. */
+    void forget(DeviceResidentBatch batch) {
+        residents.remove(batch);
+    }
 
-        Resident(int rows, int cols) {
-            this.rows = rows;
-            this.cols = cols;
-            data = session.newBuffer();
-            scratch = session.newBuffer();
-            extra = session.newBuffer();
-            try {
-                data.ensure(bytes());
-                scratch.ensure(bytes());
-            } catch (RuntimeException e) {
-                releaseBuffers();
-                throw e;
-            }
-        }
-
-        private long bytes() {
-            return (long) rows * cols * 4;
-        }
-
-        @Override
-        public int rows() {
-            return rows;
-        }
-
-        @Override
-        public int cols() {
-            return cols;
-        }
-
-        private void check() {
-            ensureOpen();
-            if (closed) {
-                throw new IllegalStateException("this batch is closed");
-            }
-        }
-
-        private void swap() {
-            DeviceBuffer t = data;
-            data = scratch;
-            scratch = t;
-        }
-
-        @Override
-        public void forward(RowOp op, float invTemperature) {
-            lock.lock();
-            try {
-                check();
-                KernelArgs.Rows args = new KernelArgs.Rows(data.ensure(bytes()), scratch.ensure(bytes()), rows, cols,
-                        op, invTemperature, bufMask.ensure(1), false);
-                launches.enqueue(launches.forward(plan(rows, cols), args));
-                Cl.finish(queue);
-                swap();
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        @Override
-        public void backward(RowOp op, float[] dy, int dyOffset) {
-            lock.lock();
-            try {
-                check();
-                cl_mem bdy = extra.ensure(bytes());
-                Cl.write(queue, bdy, Pointer.to(dy).withByteOffset(4L * dyOffset), bytes());
-                launches.rowwise("softmax_backward", planner.rowwise(rows, cols), rows,
-                        KernelArgs.backward(data.ensure(bytes()), bdy, scratch.ensure(bytes()), rows, cols, op))
-                        .enqueue(queue);
-                Cl.finish(queue);
-                swap();
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        @Override
-        public void crossEntropy(int[] targets, int targetOffset, int ignoreIndex, float labelSmoothing,
-                                 float[] rowLoss, float gradScale) {
-            lock.lock();
-            try {
-                check();
-                cl_mem x = data.ensure(bytes());
-                if (Float.isNaN(gradScale)) {
-                    // Without a gradient the logits must survive: run on a copy.
-                    cl_mem copy = scratch.ensure(bytes());
-                    Cl.check(CL.clEnqueueCopyBuffer(queue, x, copy, 0, 0, bytes(), 0, null, null),
-                            "clEnqueueCopyBuffer");
-                    x = copy;
-                }
-                cl_mem t = bufB.ensure(rows * 4L);
-                cl_mem loss = bufC.ensure(rows * 4L);
-                Cl.write(queue, t, Pointer.to(targets).withByteOffset(4L * targetOffset), rows * 4L);
-                launches.rowwise("cross_entropy", planner.rowwise(rows, cols), rows,
-                        KernelArgs.crossEntropy(x, t, loss, rows, cols, ignoreIndex, labelSmoothing, gradScale))
-                        .enqueue(queue);
-                Cl.read(queue, loss, Pointer.to(rowLoss), rows * 4L);
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        /** One work-group per row reads it once ({@code kernels/sampling.cl}); 4 bytes per row come back. */
-        @Override
-        public boolean reduceRows(RowReduction kind, int[] tokens, float[] values) {
-            lock.lock();
-            try {
-                check();
-                cl_mem out = bufC.ensure(rows * 4L);
-                new Launch(kind.kernel(), session.kernel(kind.kernel()), (long) rows * groupSize, groupSize,
-                        KernelArgs.rowReduce(data.ensure(bytes()), cols, out)).enqueue(queue);
-                Cl.read(queue, out, kind == RowReduction.ARGMAX ? Pointer.to(tokens) : Pointer.to(values),
-                        rows * 4L);
-                return true;
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        @Override
-        public void write(float[] src, int offset) {
-            lock.lock();
-            try {
-                check();
-                Cl.write(queue, data.ensure(bytes()), Pointer.to(src).withByteOffset(4L * offset), bytes());
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        @Override
-        public void read(float[] dst, int offset) {
-            lock.lock();
-            try {
-                check();
-                Cl.read(queue, data.ensure(bytes()), Pointer.to(dst).withByteOffset(4L * offset), bytes());
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        @Override
-        public void close() {
-            lock.lock();
-            try {
-                if (!closed) {
-                    closed = true;
-                    releaseBuffers();
-                    residents.remove(this);
-                }
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        private void releaseBuffers() {
-            data.release();
-            scratch.release();
-            extra.release();
-        }
+    @Override
+    public java.util.Optional<DeviceBenchmark> deviceBenchmark() {
+        return java.util.Optional.of(this);
     }
 
     private void releaseAll() {
-        for (Resident r : residents) {
-            r.closed = true;
-            r.releaseBuffers();
+        for (DeviceResidentBatch r : residents) {
+            r.invalidate();
         }
         residents.clear();
         session.release();

@@ -1,6 +1,7 @@
 package io.softmaxcl.internal.opencl;
 
 import io.softmaxcl.Reference;
+import io.softmaxcl.internal.ResidentBatch;
 import io.softmaxcl.internal.RowOp;
 import io.softmaxcl.internal.RowReduction;
 
@@ -112,7 +113,7 @@ public final class OclgrindProbeMain {
     /** argmax, log Σ exp and entropy of a resident batch (kernels/sampling.cl; one plan whatever the variant). */
     private static void reductions(OpenClBackend b, int rows, int cols, String at) {
         float[] x = OpenClTestData.batch(rows, cols, rows * 17L + cols, true);
-        try (ResidentBatch batch = b.resident(rows, cols)) {
+        try (ResidentBatch batch = b.openResident(rows, cols)) {
             batch.write(x, 0);
             for (RowReduction kind : RowReduction.values()) {
                 String label = kind.name().toLowerCase(java.util.Locale.ROOT).replace("_", "") + at;

@@ -1,7 +1,5 @@
-package io.softmaxcl.internal.opencl;
+package io.softmaxcl.internal;
 
-import io.softmaxcl.internal.RowOp;
-import io.softmaxcl.internal.RowReduction;
 
 /**
  * A resident batch of zero rows or zero columns: as torch ops on a (0, C) or (R, 0) tensor, every step computes

@@ -1,8 +1,5 @@
-package io.softmaxcl.internal.opencl;
+package io.softmaxcl.internal;
 
-import io.softmaxcl.internal.ComputeBackend;
-import io.softmaxcl.internal.RowOp;
-import io.softmaxcl.internal.RowReduction;
 
 /** A resident batch for backends that compute on the host: the batch is a Java array, operations run in place. */
 final class HostResidentBatch implements ResidentBatch {

@@ -1,7 +1,5 @@
-package io.softmaxcl.internal.opencl;
+package io.softmaxcl.internal;
 
-import io.softmaxcl.internal.RowOp;
-import io.softmaxcl.internal.RowReduction;
 
 /**
  * A {@code rows × cols} batch kept where its backend computes (device memory for OpenCL, a host array for the
@@ -36,6 +34,16 @@ public interface ResidentBatch extends AutoCloseable {
 
     /** Copies the batch to {@code dst}. */
     void read(float[] dst, int offset);
+
+    /** A batch in a host array, each operation computed by {@code backend} over it. */
+    static ResidentBatch onHost(ComputeBackend backend, int rows, int cols) {
+        return new HostResidentBatch(backend, rows, cols);
+    }
+
+    /** A batch with no elements ({@code rows} or {@code cols} 0): every operation is a no-op. */
+    static ResidentBatch empty(int rows, int cols) {
+        return new EmptyResidentBatch(rows, cols);
+    }
 
     /** Releases the batch's memory; idempotent. */
     @Override

@@ -1,0 +1,195 @@
+package io.softmaxcl.internal.opencl;
+
+import io.softmaxcl.internal.ResidentBatch;
+import io.softmaxcl.internal.RowOp;
+import io.softmaxcl.internal.RowReduction;
+import org.jocl.CL;
+import org.jocl.Pointer;
+import org.jocl.cl_mem;
+
+/**
+ * A batch in an {@link OpenClBackend}'s device memory: the data buffer plus a scratch buffer, swapped as each
+ * result replaces the data, and one for backward's {@code dy}. Every call takes the backend's lock; the backend's
+ * close releases the buffers of the batches still open.
+ */
+final class DeviceResidentBatch implements ResidentBatch {
+    private final OpenClBackend owner;
+    private final int rows;
+    private final int cols;
+    private DeviceBuffer data;
+    private DeviceBuffer scratch;
+    private DeviceBuffer extra;
+    private boolean closed;
+
+    /** Allocates the buffers; the owner holds its lock and registers the batch. */
+    DeviceResidentBatch(OpenClBackend owner, int rows, int cols) {
+        this.owner = owner;
+        this.rows = rows;
+        this.cols = cols;
+        data = owner.session.newBuffer();
+        scratch = owner.session.newBuffer();
+        extra = owner.session.newBuffer();
+        try {
+            data.ensure(bytes());
+            scratch.ensure(bytes());
+        } catch (RuntimeException e) {
+            releaseBuffers();
+            throw e;
+        }
+    }
+
+    private org.jocl.cl_command_queue queue() {
+        return owner.session.queue();
+    }
+
+    private long bytes() {
+        return (long) rows * cols * 4;
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int cols() {
+        return cols;
+    }
+
+    private void check() {
+        owner.ensureOpen();
+        if (closed) {
+            throw new IllegalStateException("this batch is closed");
+        }
+    }
+
+    private void swap() {
+        DeviceBuffer t = data;
+        data = scratch;
+        scratch = t;
+    }
+
+    @Override
+    public void forward(RowOp op, float invTemperature) {
+        owner.lock.lock();
+        try {
+            check();
+            KernelArgs.Rows args = new KernelArgs.Rows(data.ensure(bytes()), scratch.ensure(bytes()), rows, cols,
+                    op, invTemperature, owner.session.bufMask.ensure(1), false);
+            owner.launches.enqueue(owner.launches.forward(owner.plan(rows, cols), args));
+            Cl.finish(queue());
+            swap();
+        } finally {
+            owner.lock.unlock();
+        }
+    }
+
+    @Override
+    public void backward(RowOp op, float[] dy, int dyOffset) {
+        owner.lock.lock();
+        try {
+            check();
+            cl_mem bdy = extra.ensure(bytes());
+            Cl.write(queue(), bdy, Pointer.to(dy).withByteOffset(4L * dyOffset), bytes());
+            owner.launches.rowwise("softmax_backward", owner.planner.rowwise(rows, cols), rows,
+                    KernelArgs.backward(data.ensure(bytes()), bdy, scratch.ensure(bytes()), rows, cols, op))
+                    .enqueue(queue());
+            Cl.finish(queue());
+            swap();
+        } finally {
+            owner.lock.unlock();
+        }
+    }
+
+    @Override
+    public void crossEntropy(int[] targets, int targetOffset, int ignoreIndex, float labelSmoothing,
+                             float[] rowLoss, float gradScale) {
+        owner.lock.lock();
+        try {
+            check();
+            cl_mem x = data.ensure(bytes());
+            if (Float.isNaN(gradScale)) {
+                // Without a gradient the logits must survive: run on a copy.
+                cl_mem copy = scratch.ensure(bytes());
+                Cl.check(CL.clEnqueueCopyBuffer(queue(), x, copy, 0, 0, bytes(), 0, null, null),
+                        "clEnqueueCopyBuffer");
+                x = copy;
+            }
+            cl_mem t = owner.session.bufB.ensure(rows * 4L);
+            cl_mem loss = owner.session.bufC.ensure(rows * 4L);
+            Cl.write(queue(), t, Pointer.to(targets).withByteOffset(4L * targetOffset), rows * 4L);
+            owner.launches.rowwise("cross_entropy", owner.planner.rowwise(rows, cols), rows,
+                    KernelArgs.crossEntropy(x, t, loss, rows, cols, ignoreIndex, labelSmoothing, gradScale))
+                    .enqueue(queue());
+            Cl.read(queue(), loss, Pointer.to(rowLoss), rows * 4L);
+        } finally {
+            owner.lock.unlock();
+        }
+    }
+
+    /** One work-group per row reads it once ({@code kernels/sampling.cl}); 4 bytes per row come back. */
+    @Override
+    public boolean reduceRows(RowReduction kind, int[] tokens, float[] values) {
+        owner.lock.lock();
+        try {
+            check();
+            int group = owner.session.groupSize();
+            cl_mem out = owner.session.bufC.ensure(rows * 4L);
+            new Launch(kind.kernel(), owner.session.kernel(kind.kernel()), (long) rows * group, group,
+                    KernelArgs.rowReduce(data.ensure(bytes()), cols, out)).enqueue(queue());
+            Cl.read(queue(), out, kind == RowReduction.ARGMAX ? Pointer.to(tokens) : Pointer.to(values),
+                    rows * 4L);
+            return true;
+        } finally {
+            owner.lock.unlock();
+        }
+    }
+
+    @Override
+    public void write(float[] src, int offset) {
+        owner.lock.lock();
+        try {
+            check();
+            Cl.write(queue(), data.ensure(bytes()), Pointer.to(src).withByteOffset(4L * offset), bytes());
+        } finally {
+            owner.lock.unlock();
+        }
+    }
+
+    @Override
+    public void read(float[] dst, int offset) {
+        owner.lock.lock();
+        try {
+            check();
+            Cl.read(queue(), data.ensure(bytes()), Pointer.to(dst).withByteOffset(4L * offset), bytes());
+        } finally {
+            owner.lock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        owner.lock.lock();
+        try {
+            if (!closed) {
+                closed = true;
+                releaseBuffers();
+                owner.forget(this);
+            }
+        } finally {
+            owner.lock.unlock();
+        }
+    }
+
+    /** The owner closed: the batch is unusable and its buffers are released. */
+    void invalidate() {
+        closed = true;
+        releaseBuffers();
+    }
+
+    private void releaseBuffers() {
+        data.release();
+        scratch.release();
+        extra.release();
+    }
+}
