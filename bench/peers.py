@@ -153,7 +153,7 @@ def fmt_time(ns):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--jar", default="target/softmax-cl.jar")
+    p.add_argument("--jar", default="cli/target/softmax-cl.jar")
     p.add_argument("--java", default="java")
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--shapes", default=",".join(STANDARD))
