@@ -154,6 +154,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             results = BenchResult.withCpuReference(results);
             out.print(BenchTable.render(run, results));
+            printTransfers(open, shapeList, sampler, out);
             out.flush();
             if (json != null) {
                 BenchJson.write(json, run, results);
@@ -296,6 +297,28 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** Device-timed repetitions: a short call estimates the time per call, then the budget sets the count. */
+    /**
+     * Each device's host-to-device and device-to-host bandwidth, for the largest shape's float32 input (at most
+     * 64 MiB): what every end-to-end call pays on top of its kernel.
+     */
+    private static void printTransfers(List<Opened> open, List<BenchShape> shapes, BenchSampler sampler,
+                                       PrintWriter out) {
+        long bytes = Math.min(64L << 20, 4 * shapes.stream().mapToLong(BenchShape::elements).max().orElse(1));
+        for (Opened opened : open) {
+            DeviceBenchmark device = opened.backend().deviceBenchmark().orElse(null);
+            if (device == null) {
+                continue;
+            }
+            BenchTimings up = deviceTimes(sampler.scaled(0.5), (w, n) -> device.transferTimes(bytes, true, w, n));
+            BenchTimings down = deviceTimes(sampler.scaled(0.5), (w, n) -> device.transferTimes(bytes, false, w, n));
+            String size = bytes < 1 << 20 ? bytes + " bytes" : String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
+            out.printf(Locale.ROOT, "%n%s transfers of %s (float[] <-> device, blocking, median): host->device"
+                    + " %.1f GB/s (%s), device->host %.1f GB/s (%s)%n", opened.id(), size,
+                    (double) bytes / up.median(), BenchTable.time(up.median()), (double) bytes / down.median(),
+                    BenchTable.time(down.median()));
+        }
+    }
+
     private static BenchTimings deviceTimes(BenchSampler sampler, DeviceTimer timer) {
         BenchTimings estimate = BenchTimings.of(timer.times(2, 3));
         int warmup = (int) Math.max(1, Math.min(1000, sampler.warmupNs() / Math.max(1, estimate.median())));

@@ -177,6 +177,10 @@ class BenchCommandTest {
             assertTrue(num(rec, "kernel_median_ns") > 0);
             assertTrue(num(rec, "device_copy_ns") > 0);
             assertNull(rec.get("threads"));
+            // 2x8 floats: 64 bytes each way, as the largest shape's input.
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("opencl transfers of 64 bytes .*host->device"
+                    + " ([0-9.]+) GB/s .*device->host ([0-9.]+) GB/s").matcher((String) r[1]);
+            assertTrue(m.find(), (String) r[1]);
         }
     }
 

@@ -11,4 +11,11 @@ public interface DeviceBenchmark {
 
     /** Nanoseconds per device-to-device copy ({@code clEnqueueCopyBuffer}) of {@code bytes} bytes, per repetition. */
     long[] copyTimes(long bytes, int warmup, int reps);
+
+    /**
+     * Nanoseconds per blocking transfer of {@code bytes} bytes between a Java {@code float[]} and device memory
+     * ({@code toDevice}: {@code clEnqueueWriteBuffer}, else {@code clEnqueueReadBuffer}), the way the engine moves
+     * host arrays, per repetition.
+     */
+    long[] transferTimes(long bytes, boolean toDevice, int warmup, int reps);
 }

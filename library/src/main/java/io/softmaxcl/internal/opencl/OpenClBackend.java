@@ -318,6 +318,32 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     }
 
     /** The plan {@code bench} would run for a shape, e.g. {@code ROW_PER_ITEM local=16}. */
+    @Override
+    public long[] transferTimes(long bytes, boolean toDevice, int warmup, int reps) {
+        lock.lock();
+        try {
+            ensureOpen();
+            cl_mem buf = bufA.ensure(bytes);
+            Pointer host = Pointer.to(new float[Math.toIntExact((bytes + 3) / 4)]);
+            long[] times = new long[reps];
+            for (int i = -warmup; i < reps; i++) {
+                long t0 = System.nanoTime();
+                if (toDevice) {
+                    Cl.write(queue, buf, host, bytes);
+                } else {
+                    Cl.read(queue, buf, host, bytes);
+                }
+                long t = System.nanoTime() - t0;
+                if (i >= 0) {
+                    times[i] = t;
+                }
+            }
+            return times;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     String describePlan(int rows, int cols) {
         return planner.describe(rows, cols);
     }
