@@ -463,9 +463,10 @@ final class VectorRowKernels extends ScalarRowKernels {
         int r = 0;
         if (cols < TINY_COLS && rows >= L) {
             VectorShuffle<Float>[] rowOf = rowShuffles(cols);
+            int[] rowStarts = VectorShortRows.rowStarts(cols);
             for (; r + L <= rows; r += L) {
                 if (!VectorShortRows.logSoftmaxBlock(this, x, i + r * cols, y, o + r * cols, cols, t, scratch,
-                        rowOf)) {
+                        rowOf, rowStarts)) {
                     super.logSoftmaxRows(x, i + r * cols, y, o + r * cols, L, cols, t, scratch);
                 }
             }
@@ -480,9 +481,10 @@ final class VectorRowKernels extends ScalarRowKernels {
         int r = 0;
         if (cols < TINY_COLS && rows >= L) {
             VectorShuffle<Float>[] rowOf = rowShuffles(cols);
+            int[] rowStarts = VectorShortRows.rowStarts(cols);
             for (; r + L <= rows; r += L) {
                 if (!VectorShortRows.crossEntropyBlock(this, logits, i + r * cols, cols, targets, targetOffset + r,
-                        ignoreIndex, eps, rowLoss, lossOffset + r, gradScale, scratch, rowOf)) {
+                        ignoreIndex, eps, rowLoss, lossOffset + r, gradScale, scratch, rowOf, rowStarts)) {
                     super.crossEntropyRows(logits, i + r * cols, L, cols, targets, targetOffset + r, ignoreIndex,
                             eps, rowLoss, lossOffset + r, gradScale, scratch);
                 }

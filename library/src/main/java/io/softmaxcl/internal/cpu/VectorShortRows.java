@@ -39,13 +39,13 @@ final class VectorShortRows {
     }
 
     static boolean logSoftmaxBlock(RowKernels k, float[] x, int i, float[] y, int o, int cols, float t,
-                                   float[] scratch, VectorShuffle<Float>[] rowOf) {
+                                   float[] scratch, VectorShuffle<Float>[] rowOf, int[] rowStarts) {
         int n = L * cols;
-        if (!rowMaxes(k, x, i, cols, scratch)) {
+        if (!rowMaxes(k, x, i, cols, scratch, rowStarts)) {
             return false;
         }
         expRowMax(x, i, scratch, cols, t, rowOf);
-        rowSums(scratch, cols);
+        rowSums(scratch, cols, rowStarts);
         FloatVector logSum = log(FloatVector.fromArray(S, scratch, n + L));
         // (x·h − max·h)·(t/h) − log Σ, as RowKernels.logSoftmaxStore: halving keeps x − max finite for t < 1.
         float h = t >= 1f ? 1f : 0.5f;
@@ -61,13 +61,13 @@ final class VectorShortRows {
     static boolean crossEntropyBlock(RowKernels k, float[] logits, int i, int cols, int[] targets,
                                      int targetOffset, int ignoreIndex, double eps, float[] rowLoss,
                                      int lossOffset, float gradScale, float[] scratch,
-                                     VectorShuffle<Float>[] rowOf) {
+                                     VectorShuffle<Float>[] rowOf, int[] rowStarts) {
         int n = L * cols;
-        if (!rowMaxes(k, logits, i, cols, scratch)) {
+        if (!rowMaxes(k, logits, i, cols, scratch, rowStarts)) {
             return false;
         }
         expRowMax(logits, i, scratch, cols, 1f, rowOf);
-        rowSums(scratch, cols);
+        rowSums(scratch, cols, rowStarts);
         log(FloatVector.fromArray(S, scratch, n + L)).intoArray(scratch, n + 2 * L);
         boolean grad = !Float.isNaN(gradScale);
         for (int r = 0; r < L; r++) {
@@ -114,26 +114,31 @@ final class VectorShortRows {
         return true;
     }
 
+    /** {@code {0, cols, 2·cols, ..}}: lane r of a gather at {@code i + c} reads column c of the block's row r. */
+    static int[] rowStarts(int cols) {
+        int[] starts = new int[L];
+        for (int r = 0; r < L; r++) {
+            starts[r] = r * cols;
+        }
+        return starts;
+    }
+
     /**
-     * Row maxes into {@code scratch[n, n+L)}; false when the block holds a NaN or +Inf (its vector max is not
-     * finite) or a row of −Inf only.
+     * Row maxes into {@code scratch[n, n+L)}, one gather per column (lane r = row r); false when the block holds a
+     * NaN or +Inf (its vector max is not finite) or a row of −Inf only. (A scalar loop here, branchy on random
+     * data, cost 4× the whole softmax block.)
      */
-    private static boolean rowMaxes(RowKernels k, float[] x, int i, int cols, float[] scratch) {
+    private static boolean rowMaxes(RowKernels k, float[] x, int i, int cols, float[] scratch, int[] rowStarts) {
         int n = L * cols;
         if (!Float.isFinite(k.max(x, i, n))) {
             return false;
         }
-        for (int r = 0; r < L; r++) {
-            scratch[n + r] = x[i + r * cols];
-        }
+        FloatVector m = FloatVector.fromArray(S, x, i, rowStarts, 0);
         for (int c = 1; c < cols; c++) {
-            for (int r = 0; r < L; r++) {
-                float v = x[i + r * cols + c];
-                float m = scratch[n + r];
-                scratch[n + r] = v > m ? v : m;
-            }
+            m = m.max(FloatVector.fromArray(S, x, i + c, rowStarts, 0));
         }
-        return FloatVector.fromArray(S, scratch, n).compare(VectorOperators.GT, Float.NEGATIVE_INFINITY).allTrue();
+        m.intoArray(scratch, n);
+        return m.compare(VectorOperators.GT, Float.NEGATIVE_INFINITY).allTrue();
     }
 
     /**
@@ -164,18 +169,13 @@ final class VectorShortRows {
         }
     }
 
-    /** Row sums of the exps into {@code scratch[n+L, n+2L)}, column by column (each row still in order). */
-    private static void rowSums(float[] scratch, int cols) {
-        int n = L * cols;
-        int s = n + L;
-        for (int r = 0; r < L; r++) {
-            scratch[s + r] = scratch[r * cols];
-        }
+    /** Row sums of the exps into {@code scratch[n+L, n+2L)}, one gather per column (each row in column order). */
+    private static void rowSums(float[] scratch, int cols, int[] rowStarts) {
+        FloatVector sum = FloatVector.fromArray(S, scratch, 0, rowStarts, 0);
         for (int c = 1; c < cols; c++) {
-            for (int r = 0; r < L; r++) {
-                scratch[s + r] += scratch[r * cols + c];
-            }
+            sum = sum.add(FloatVector.fromArray(S, scratch, c, rowStarts, 0));
         }
+        sum.intoArray(scratch, L * cols + L);
     }
 
     /**
