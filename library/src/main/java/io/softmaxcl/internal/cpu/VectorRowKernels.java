@@ -447,8 +447,9 @@ final class VectorRowKernels extends ScalarRowKernels {
         if (cols < TINY_COLS && rows >= L) {
             // Vector q of a block holds elements q·L .. q·L+L−1, of rows (q·L + lane) / cols.
             VectorShuffle<Float>[] rowOf = rowShuffles(cols);
+            int[] rowStarts = VectorShortRows.rowStarts(cols);
             for (; r + L <= rows; r += L) {
-                if (!tinyBlock(x, i + r * cols, y, o + r * cols, cols, t, scratch, rowOf)) {
+                if (!tinyBlock(x, i + r * cols, y, o + r * cols, cols, t, scratch, rowOf, rowStarts)) {
                     tinyBlockScalar(x, i + r * cols, y, o + r * cols, cols, t, scratch);
                 }
             }
@@ -514,7 +515,7 @@ final class VectorRowKernels extends ScalarRowKernels {
      * the block max, NaN, Inf).
      */
     private boolean tinyBlock(float[] x, int i, float[] y, int o, int cols, float t, float[] scratch,
-                              VectorShuffle<Float>[] rowOf) {
+                              VectorShuffle<Float>[] rowOf, int[] rowStarts) {
         int n = L * cols;
         float m = max(x, i, n);
         if (!Float.isFinite(m)) {
@@ -525,19 +526,17 @@ final class VectorRowKernels extends ScalarRowKernels {
             return true;
         }
         expStore(x, i, scratch, 0, n, m, t, EXP_MAGIC + TINY_SHIFT, EXP_ZERO_SHIFTED);
-        tinySums(scratch, cols);
+        tinySums(scratch, cols, rowStarts);
         return tinyNormalize(y, o, cols, scratch, rowOf);
     }
 
-    private static void tinySums(float[] scratch, int cols) {
-        int n = L * cols;
-        for (int r = 0; r < L; r++) {
-            float s = 0;
-            for (int c = r * cols, end = c + cols; c < end; c++) {
-                s += scratch[c];
-            }
-            scratch[n + r] = s;
+    /** Row sums into {@code scratch[n, n+L)}: one gather per column, lane r = row r, each row in column order. */
+    private static void tinySums(float[] scratch, int cols, int[] rowStarts) {
+        FloatVector sum = FloatVector.fromArray(S, scratch, 0, rowStarts, 0);
+        for (int c = 1; c < cols; c++) {
+            sum = sum.add(FloatVector.fromArray(S, scratch, c, rowStarts, 0));
         }
+        sum.intoArray(scratch, L * cols);
     }
 
     private static boolean tinyNormalize(float[] y, int o, int cols, float[] scratch, VectorShuffle<Float>[] rowOf) {
