@@ -11,6 +11,8 @@ import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.unsafe.Platform;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -72,25 +74,47 @@ final class PartitionRunner implements Iterator<InternalRow> {
             InternalRow row = input.next().copy();   // the input iterator reuses its row object
             long number = rowNumber++;
             rows.add(row);
-            ArrayData a = row.isNullAt(cfg.inputIndex()) ? null : row.getArray(cfg.inputIndex());
-            if (a == null || a.numElements() == 0) {
+            byte[] bytes = null;
+            ArrayData a = null;
+            int length;
+            if (row.isNullAt(cfg.inputIndex())) {
+                length = 0;
+            } else if (cfg.packed()) {
+                bytes = row.getBinary(cfg.inputIndex());
+                if (bytes.length % 4 != 0) {
+                    throw new IllegalArgumentException("column '" + cfg.inputCol() + "': row " + number
+                            + " of partition " + partition + " has " + bytes.length + " bytes, not a whole number of"
+                            + " float32 values (4 bytes each)");
+                }
+                length = bytes.length / 4;
+            } else {
+                a = row.getArray(cfg.inputIndex());
+                length = a.numElements();
+            }
+            if (length == 0) {
                 slots.add(-1);
                 continue;
             }
             if (cols < 0) {
-                cols = a.numElements();
+                cols = length;
                 colsRow = number;
                 capacity = Math.max(1, Math.min(cfg.batchSize(), MAX_BATCH_VALUES / cols));
                 allocate(capacity);
-            } else if (a.numElements() != cols) {
+            } else if (length != cols) {
                 throw new IllegalArgumentException("column '" + cfg.inputCol() + "': row " + number + " of partition "
-                        + partition + " has " + a.numElements() + " values but row " + colsRow + " has " + cols
+                        + partition + " has " + length + " values but row " + colsRow + " has " + cols
                         + "; every row of a partition must have the same length");
             }
             if (n >= capacity) {
                 throw new IllegalStateException("batch overflow");   // the copy below is unchecked: never past the end
             }
-            copyLogits(a, n, number);
+            if (bytes != null) {
+                // Packed logits: one bulk little-endian copy into the batch.
+                ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(in, n * cols, cols);
+                divideByTemperature(n * cols);
+            } else {
+                copyLogits(a, n, number);
+            }
             if (cfg.maskIndex() >= 0) {
                 copyMask(row, n, number);
             }
@@ -106,7 +130,7 @@ final class PartitionRunner implements Iterator<InternalRow> {
             if (s >= 0) {
                 value = results[s];
             } else if (!rows.get(i).isNullAt(cfg.inputIndex()) && cfg.op().perElement()) {
-                value = UnsafeArrayData.fromPrimitiveArray(new float[0]);
+                value = cfg.packed() ? new byte[0] : UnsafeArrayData.fromPrimitiveArray(new float[0]);
             } else {
                 value = null;
             }
@@ -149,6 +173,11 @@ final class PartitionRunner implements Iterator<InternalRow> {
                 in[at + j] = a.getFloat(j);
             }
         }
+        divideByTemperature(at);
+    }
+
+    /** The ops without a temperature argument get x / T in the batch (softmax, log-softmax and sample take T). */
+    private void divideByTemperature(int at) {
         if (cfg.temperature() != 1f && cfg.op() != Op.SAMPLE && cfg.op() != Op.SOFTMAX
                 && cfg.op() != Op.LOG_SOFTMAX) {
             for (int j = at; j < at + cols; j++) {
@@ -266,7 +295,13 @@ final class PartitionRunner implements Iterator<InternalRow> {
             default -> throw new IllegalStateException(cfg.op().toString());
         }
         for (int i = 0; i < n; i++) {
-            r[i] = UnsafeArrayData.fromPrimitiveArray(out, Platform.FLOAT_ARRAY_OFFSET + 4 * i * cols, cols, 4);
+            if (cfg.packed()) {
+                byte[] b = new byte[4 * cols];
+                ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(out, i * cols, cols);
+                r[i] = b;
+            } else {
+                r[i] = UnsafeArrayData.fromPrimitiveArray(out, Platform.FLOAT_ARRAY_OFFSET + 4 * i * cols, cols, 4);
+            }
         }
         return r;
     }

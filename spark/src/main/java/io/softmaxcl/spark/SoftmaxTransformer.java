@@ -156,9 +156,10 @@ public final class SoftmaxTransformer extends Transformer {
     public StructType transformSchema(StructType schema) {
         Op o = Op.parse(getOp());
         StructField in = field(schema, "inputCol", getInputCol());
-        if (!(in.dataType() instanceof ArrayType a && a.elementType() == DataTypes.FloatType)) {
-            throw new IllegalArgumentException("inputCol '" + in.name() + "' must be array<float> (got "
-                    + in.dataType().simpleString() + ")");
+        boolean packed = in.dataType() == DataTypes.BinaryType;
+        if (!packed && !(in.dataType() instanceof ArrayType a && a.elementType() == DataTypes.FloatType)) {
+            throw new IllegalArgumentException("inputCol '" + in.name() + "' must be array<float> or binary (packed"
+                    + " little-endian float32) (got " + in.dataType().simpleString() + ")");
         }
         if (o == Op.MASKED_SOFTMAX && isSet(maskCol)) {
             StructField m = field(schema, "maskCol", getOrDefault(maskCol));
@@ -190,7 +191,7 @@ public final class SoftmaxTransformer extends Transformer {
         if (Arrays.asList(schema.fieldNames()).contains(getOutputCol())) {
             throw new IllegalArgumentException("outputCol '" + getOutputCol() + "' already exists in the input");
         }
-        return schema.add(getOutputCol(), o.outputType(), true);
+        return schema.add(getOutputCol(), packed && o.perElement() ? DataTypes.BinaryType : o.outputType(), true);
     }
 
     private static StructField field(StructType schema, String param, String name) {
@@ -222,10 +223,11 @@ public final class SoftmaxTransformer extends Transformer {
         int mask = o == Op.MASKED_SOFTMAX && isSet(maskCol) ? schema.fieldIndex(getOrDefault(maskCol)) : -1;
         int target = o == Op.CROSS_ENTROPY ? schema.fieldIndex(getOrDefault(targetCol)) : -1;
         int in = schema.fieldIndex(getInputCol());
-        boolean nulls = ((ArrayType) schema.apply(in).dataType()).containsNull();
+        boolean packed = schema.apply(in).dataType() == DataTypes.BinaryType;
+        boolean nulls = !packed && ((ArrayType) schema.apply(in).dataType()).containsNull();
         int maskBytes = mask < 0 ? 0 : ((ArrayType) schema.apply(mask).dataType()).elementType().defaultSize();
         int targetBytes = target < 0 ? 0 : schema.apply(target).dataType().defaultSize();
-        return new RunConfig(o, getInputCol(), in, nulls, mask, maskBytes, target, targetBytes, (float) getTemperature(), getBatchSize(),
+        return new RunConfig(o, getInputCol(), in, packed, nulls, mask, maskBytes, target, targetBytes, (float) getTemperature(), getBatchSize(),
                 (Integer) getOrDefault(k), (float) (double) (Double) getOrDefault(topP),
                 (float) (double) (Double) getOrDefault(minP), (Long) getOrDefault(seed), (Long) getOrDefault(step),
                 (Integer) getOrDefault(ignoreIndex), (float) (double) (Double) getOrDefault(labelSmoothing),

@@ -305,6 +305,63 @@ class SoftmaxTransformerTest {
         assertEquals(Math.log(3), loss.get(3).getFloat(3), 1e-6);
     }
 
+    /** id, the logits packed as little-endian float32 (what Arrow/Parquet binary gives a user), target. */
+    private static Dataset<Row> packed() {
+        List<Row> rows = new ArrayList<>(ROWS);
+        for (int r = 0; r < ROWS; r++) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * COLS).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(logits, r * COLS, COLS);
+            rows.add(RowFactory.create((long) r, b.array(), targets[r] == -100 ? null : targets[r]));
+        }
+        StructType schema = new StructType().add("id", DataTypes.LongType, false)
+                .add("packed", DataTypes.BinaryType, true).add("target", DataTypes.IntegerType, true);
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        return spark.createDataFrame(jsc.parallelize(rows, PARTITIONS), schema);
+    }
+
+    @Test
+    void packedBinaryLogitsGiveTheSameSoftmaxLossAndArgmaxAsArrays() {
+        Dataset<Row> in = packed();
+        List<Row> rows = new SoftmaxTransformer().setInputCol("packed").setOutputCol("p").setOp("softmax")
+                .setTemperature(0.7).setBatchSize(1000).transform(in).select("id", "p").orderBy("id").collectAsList();
+        assertEquals(DataTypes.BinaryType, new SoftmaxTransformer().setInputCol("packed").setOutputCol("p")
+                .transformSchema(in.schema()).apply("p").dataType(), "packed in, packed out");
+        float[] got = new float[ROWS * COLS];
+        for (int r = 0; r < ROWS; r++) {
+            byte[] b = (byte[]) rows.get(r).get(1);
+            assertEquals(4 * COLS, b.length);
+            java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(got, r * COLS,
+                    COLS);
+        }
+        float[] lib = new float[ROWS * COLS];
+        byBatches(1000, (r, n) -> engine.softmax(logits, r * COLS, lib, r * COLS, n, COLS, 0.7f));
+        assertNearlyEqual(lib, got, 1e-12);
+        assertClose(Reference.softmax(logits, 0, ROWS, COLS, 1 / 0.7), got, 1e-5, 1e-7);
+
+        List<Row> loss = new SoftmaxTransformer().setInputCol("packed").setOutputCol("loss").setOp("cross-entropy")
+                .setTargetCol("target").transform(in).select("id", "loss").orderBy("id").collectAsList();
+        double[] want = Reference.crossEntropyRows(logits, targets, ROWS, COLS, -100, 0);
+        for (int r = 0; r < ROWS; r++) {
+            if (targets[r] == -100) {
+                assertTrue(loss.get(r).isNullAt(1), "row " + r);
+            } else {
+                assertEquals(want[r], loss.get(r).getFloat(1), 1e-5 * Math.abs(want[r]) + 1e-6, "row " + r);
+            }
+        }
+    }
+
+    @Test
+    void packedLogitsOfAWrongByteLengthFailNamingTheRow() {
+        StructType schema = new StructType().add("id", DataTypes.LongType, false)
+                .add("packed", DataTypes.BinaryType, true);
+        Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create(0L, new byte[8]),
+                RowFactory.create(1L, new byte[6])), schema).coalesce(1);
+        SparkException e = assertThrows(SparkException.class, () -> new SoftmaxTransformer().setInputCol("packed")
+                .setOutputCol("p").transform(df).collectAsList());
+        assertTrue(rootMessage(e).contains("column 'packed': row 1 of partition 0 has 6 bytes, not a whole number"
+                + " of float32 values"), rootMessage(e));
+    }
+
     @Test
     void raggedRowsFailNamingTheRow() {
         Dataset<Row> df = small(new Object[][] {{1f, 2f, 3f}, null, {1f, 2f}}, 1);
@@ -359,7 +416,8 @@ class SoftmaxTransformerTest {
     void badSchemasAndParamsFailOnTheDriverNamingThem() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SoftmaxTransformer()
                 .setInputCol("id").setOutputCol("p").transform(data));
-        assertTrue(e.getMessage().contains("inputCol 'id' must be array<float> (got bigint)"), e.getMessage());
+        assertTrue(e.getMessage().contains("inputCol 'id' must be array<float> or binary (packed little-endian"
+                + " float32) (got bigint)"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new SoftmaxTransformer().setInputCol("nope")
                 .transform(data));
         assertTrue(e.getMessage().contains("inputCol 'nope' is not a column"), e.getMessage());

@@ -25,7 +25,8 @@ import static org.apache.spark.sql.functions.expr;
  * Rows per second of {@link SoftmaxTransformer} against the same softmax written only in Spark SQL
  * ({@code array_max}, {@code aggregate}, {@code transform}), on the same generated {@code array<float>} rows, in
  * one run, rounds interleaved, medians. Each variant generates its rows afresh (no cache: the data would not fit),
- * so "generate only" is timed too and the report gives the ratio with and without it.
+ * so "generate only" is timed too and the report gives the ratio with and without it. The transformer also runs
+ * on the same rows packed as little-endian float32 {@code binary}, against its {@code array<float>} time.
  *
  * <p>Arguments: {@code master rounds ROWSxCOLS...}, e.g. {@code local[2] 3 200000x1000 20000x32000}.
  */
@@ -48,6 +49,8 @@ public final class SqlVsTransformerBench {
             List<Double> gen = new ArrayList<>();
             List<Double> ours = new ArrayList<>();
             List<Double> sql = new ArrayList<>();
+            List<Double> genPacked = new ArrayList<>();
+            List<Double> oursPacked = new ArrayList<>();
             run(sqlSoftmax(logits(spark, rows, cols, partitions)));   // warm-up: JIT, codegen, engine
             run(new SoftmaxTransformer().setInputCol("logits").setOutputCol("p")
                     .transform(logits(spark, rows, cols, partitions)).select("p"));
@@ -56,6 +59,9 @@ public final class SqlVsTransformerBench {
                 ours.add(run(new SoftmaxTransformer().setInputCol("logits").setOutputCol("p")
                         .transform(logits(spark, rows, cols, partitions)).select("p")));
                 sql.add(run(sqlSoftmax(logits(spark, rows, cols, partitions))));
+                genPacked.add(run(packed(spark, rows, cols, partitions)));
+                oursPacked.add(run(new SoftmaxTransformer().setInputCol("logits").setOutputCol("p")
+                        .transform(packed(spark, rows, cols, partitions)).select("p")));
             }
             double g = median(gen);
             double o = median(ours);
@@ -63,6 +69,12 @@ public final class SqlVsTransformerBench {
             System.out.printf(Locale.ROOT, "%s | %.2f | %.2f | %.2f | %.0f | %.0f | %.1fx | %.1fx%n", shape, g, o, s,
                     rows / o, rows / s, s / o, (s - g) / Math.max(1e-9, o - g));
             System.out.println("  rounds: generate " + gen + ", transformer " + ours + ", SQL " + sql);
+            double gp = median(genPacked);
+            double op = median(oursPacked);
+            System.out.printf(Locale.ROOT, "  packed binary (little-endian float32) in and out: generate %.2f s, "
+                    + "transformer %.2f s, %.0f rows/s; array / packed time %.2fx, without generation %.2fx%n", gp,
+                    op, rows / op, o / op, (o - g) / Math.max(1e-9, op - gp));
+            System.out.println("  rounds: generate packed " + genPacked + ", transformer packed " + oursPacked);
         }
         spark.stop();
     }
@@ -89,10 +101,19 @@ public final class SqlVsTransformerBench {
         return s.get(s.size() / 2);
     }
 
-    /** rows × cols logits in N(0, ~2)-ish range from a per-partition xorshift: cheap and deterministic. */
     static Dataset<Row> logits(SparkSession spark, int rows, int cols, int partitions) {
-        StructType schema = new StructType().add("logits",
-                DataTypes.createArrayType(DataTypes.FloatType, false), false);
+        return generate(spark, rows, cols, partitions, false);
+    }
+
+    /** The same rows as a binary column of little-endian float32, the packed form Arrow/Parquet hands over. */
+    static Dataset<Row> packed(SparkSession spark, int rows, int cols, int partitions) {
+        return generate(spark, rows, cols, partitions, true);
+    }
+
+    /** rows × cols logits in N(0, ~2)-ish range from a per-partition xorshift: cheap and deterministic. */
+    private static Dataset<Row> generate(SparkSession spark, int rows, int cols, int partitions, boolean packed) {
+        StructType schema = new StructType().add("logits", packed ? DataTypes.BinaryType
+                : DataTypes.createArrayType(DataTypes.FloatType, false), false);
         List<Integer> parts = new ArrayList<>();
         for (int p = 0; p < partitions; p++) {
             parts.add(p);
@@ -117,6 +138,12 @@ public final class SqlVsTransformerBench {
                         state ^= state >>> 7;
                         state ^= state << 17;
                         x[j] = (state >>> 40) * (8f / (1 << 24)) - 4f;
+                    }
+                    if (packed) {
+                        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * cols)
+                                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                        b.asFloatBuffer().put(x);
+                        return new GenericInternalRow(new Object[] {b.array()});
                     }
                     return new GenericInternalRow(new Object[] {UnsafeArrayData.fromPrimitiveArray(x)});
                 }
