@@ -278,17 +278,10 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             KernelArgs.Rows args = new KernelArgs.Rows(x, y, rows, cols, op, 1f, m, hasMask);
             KernelPlan plan = tunedPlan(rows, args);
             java.util.List<Launch> launch = launches.forward(plan, args);
-            long[] times = new long[reps];
-            for (int i = -warmup; i < reps; i++) {
-                long t0 = System.nanoTime();
+            return timed(warmup, reps, () -> {
                 launches.enqueue(launch);
                 Cl.finish(queue);
-                long t = System.nanoTime() - t0;
-                if (i >= 0) {
-                    times[i] = t;
-                }
-            }
-            return times;
+            });
         } finally {
             lock.unlock();
         }
@@ -301,17 +294,10 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             ensureOpen();
             cl_mem src = bufA.ensure(bytes);
             cl_mem dst = bufB.ensure(bytes);
-            long[] times = new long[reps];
-            for (int i = -warmup; i < reps; i++) {
-                long t0 = System.nanoTime();
+            return timed(warmup, reps, () -> {
                 Cl.check(CL.clEnqueueCopyBuffer(queue, src, dst, 0, 0, bytes, 0, null, null), "clEnqueueCopyBuffer");
                 Cl.finish(queue);
-                long t = System.nanoTime() - t0;
-                if (i >= 0) {
-                    times[i] = t;
-                }
-            }
-            return times;
+            });
         } finally {
             lock.unlock();
         }
@@ -325,23 +311,30 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             ensureOpen();
             cl_mem buf = bufA.ensure(bytes);
             Pointer host = Pointer.to(new float[Math.toIntExact((bytes + 3) / 4)]);
-            long[] times = new long[reps];
-            for (int i = -warmup; i < reps; i++) {
-                long t0 = System.nanoTime();
+            return timed(warmup, reps, () -> {
                 if (toDevice) {
                     Cl.write(queue, buf, host, bytes);
                 } else {
                     Cl.read(queue, buf, host, bytes);
                 }
-                long t = System.nanoTime() - t0;
-                if (i >= 0) {
-                    times[i] = t;
-                }
-            }
-            return times;
+            });
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Nanoseconds of each of {@code reps} runs of {@code rep} after {@code warmup} untimed ones. */
+    private static long[] timed(int warmup, int reps, Runnable rep) {
+        long[] times = new long[reps];
+        for (int i = -warmup; i < reps; i++) {
+            long t0 = System.nanoTime();
+            rep.run();
+            long t = System.nanoTime() - t0;
+            if (i >= 0) {
+                times[i] = t;
+            }
+        }
+        return times;
     }
 
     String describePlan(int rows, int cols) {
