@@ -105,7 +105,7 @@ public final class DeviceBatch implements AutoCloseable {
      */
     public void argmax(int[] tokens, int offset) {
         java.util.Objects.requireNonNull(tokens, "tokens must not be null");
-        checkPerRow("tokens", tokens.length, offset);
+        SoftmaxEngine.checkOutput("tokens", tokens.length, offset, rows());
         int[] out = new int[rows()];
         engine.checkOpenForBatch();
         if (!batch.reduceRows(RowReduction.ARGMAX, out, null)) {
@@ -126,7 +126,7 @@ public final class DeviceBatch implements AutoCloseable {
 
     private void reduce(RowReduction kind, float[] out, int offset) {
         java.util.Objects.requireNonNull(out, "out must not be null");
-        checkPerRow("out", out.length, offset);
+        SoftmaxEngine.checkOutput("out", out.length, offset, rows());
         float[] values = new float[rows()];
         engine.checkOpenForBatch();
         if (!batch.reduceRows(kind, null, values)) {
@@ -145,13 +145,6 @@ public final class DeviceBatch implements AutoCloseable {
         float[] x = new float[Math.multiplyExact(rows(), cols())];
         batch.read(x, 0);
         return x;
-    }
-
-    private void checkPerRow(String name, int length, int offset) {
-        if (offset < 0 || (long) offset + rows() > length) {
-            throw new IndexOutOfBoundsException(name + ": offset " + offset + " + rows " + rows()
-                    + " does not fit in length " + length);
-        }
     }
 
     /** Overwrites the batch with new values (e.g. the next step's logits) without reallocating. */

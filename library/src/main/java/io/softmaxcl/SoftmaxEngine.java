@@ -338,9 +338,14 @@ public final class SoftmaxEngine implements AutoCloseable {
         requireNonNull(logits, "logits");
         checkShape(rows, cols);
         checkRange("logits", logits.length, offset, rows, cols);
-        if (outOffset < 0 || outOffset + outCount > outLength) {
-            throw new IndexOutOfBoundsException(outName + ": offset " + outOffset + " + " + outCount
-                    + " does not fit in length " + outLength);
+        checkOutput(outName, outLength, outOffset, outCount);
+    }
+
+    /** {@code count} output values at {@code offset} of an array of {@code length}. */
+    static void checkOutput(String name, int length, int offset, long count) {
+        if (offset < 0 || offset + count > length) {
+            throw new IndexOutOfBoundsException(name + ": offset " + offset + " + " + count
+                    + " does not fit in length " + length);
         }
     }
 

@@ -82,4 +82,29 @@ class RowReductionTest {
             }
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void aBatchReductionPastTheEndOfItsOutputFailsAndWritesNothing(Backend backend) {
+        try (SoftmaxEngine e = TestBackends.open(backend);
+             DeviceBatch b = e.upload(batch(11, 63), 0, 11, 63)) {
+            int[] tokens = new int[12];
+            float[] values = new float[12];
+            Arrays.fill(tokens, -7);
+            Arrays.fill(values, -7f);
+            IndexOutOfBoundsException t = org.junit.jupiter.api.Assertions.assertThrows(
+                    IndexOutOfBoundsException.class, () -> b.argmax(tokens, 2));
+            assertEquals("tokens: offset 2 + 11 does not fit in length 12", t.getMessage());
+            org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+                    () -> b.logSumExp(values, -1));
+            org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+                    () -> b.entropy(values, 2));
+            int[] untouchedTokens = new int[12];
+            float[] untouchedValues = new float[12];
+            Arrays.fill(untouchedTokens, -7);
+            Arrays.fill(untouchedValues, -7f);
+            assertArrayEquals(untouchedTokens, tokens, backend + ": nothing written");
+            assertArrayEquals(untouchedValues, values, backend + ": nothing written");
+        }
+    }
 }
