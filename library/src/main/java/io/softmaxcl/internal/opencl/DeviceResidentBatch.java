@@ -133,10 +133,9 @@ final class DeviceResidentBatch implements ResidentBatch {
         owner.lock.lock();
         try {
             check();
-            int group = owner.session.groupSize();
             cl_mem out = owner.session.bufC.ensure(rows * 4L);
-            new Launch(kind.kernel(), owner.session.kernel(kind.kernel()), (long) rows * group, group,
-                    KernelArgs.rowReduce(data.ensure(bytes()), cols, out)).enqueue(queue());
+            owner.launches.rowReduce(kind, rows, KernelArgs.rowReduce(data.ensure(bytes()), cols, out))
+                    .enqueue(queue());
             Cl.read(queue(), out, kind == RowReduction.ARGMAX ? Pointer.to(tokens) : Pointer.to(values),
                     rows * 4L);
             return true;

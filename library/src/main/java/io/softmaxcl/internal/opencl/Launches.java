@@ -1,6 +1,7 @@
 package io.softmaxcl.internal.opencl;
 
 import io.softmaxcl.internal.RowOp;
+import io.softmaxcl.internal.RowReduction;
 import org.jocl.cl_kernel;
 import org.jocl.cl_mem;
 
@@ -93,6 +94,12 @@ final class Launches {
         }
         int groupSize = session.groupSize();
         return new Launch(family, session.kernel(family), (long) rows * groupSize, groupSize, args);
+    }
+
+    /** A row reduction of {@code kernels/sampling.cl}: one work-group per row (its LS is the session's WG). */
+    Launch rowReduce(RowReduction kind, int rows, KernelArgs.Binder args) {
+        int groupSize = session.groupSize();
+        return new Launch(kind.kernel(), session.kernel(kind.kernel()), (long) rows * groupSize, groupSize, args);
     }
 
     /** A held-row launch: {@code local / team} rows per work-group. */
