@@ -13,30 +13,73 @@
 #define OP_LOG_SOFTMAX 1
 #define OP_MASKED_SOFTMAX 2
 
-// Element storage, chosen by a build define so that half-precision storage is a switch: ELEM is the type in
-// global memory, LOAD_X(p, i) reads element i as float, STORE_Y(p, i, v) writes float v there. Arithmetic is
-// float32 either way. STORAGE_F16: IEEE half via vload_half/vstore_half_rte (no cl_khr_fp16 needed);
-// STORAGE_BF16: bfloat16 as ushort (upper half of the float bits, round to nearest even, NaN kept quiet).
+// Element storage, chosen by build defines so that half-precision storage is a switch; arithmetic is float32
+// either way. X_F16 / X_BF16 set the input's type, Y_F16 / Y_BF16 the output's (default float; STORAGE_F16 and
+// STORAGE_BF16 set both). F16: IEEE half via vload_half/vstore_half_rte (core OpenCL, no cl_khr_fp16 needed);
+// BF16: bfloat16 as ushort, the upper half of the float bits, rounded to nearest even, NaN kept quiet.
+//   ELEM_X, ELEM_Y        the types in global memory; ELEM too when they are the same (in-place kernels)
+//   LOAD_X(p, i)          element i of an input as float; LOAD_Y(p, i) of an output (y used as scratch)
+//   STORE_Y(p, i, v)      writes float v, rounded once to the output's type
+//   LOADV_X(p), LOADV_Y(p), STOREV_Y(v, p)   the same for VW consecutive elements from p
+//   Y_EXACT               1 when y holds a float exactly (float32 output): only then may kernels park
+//                         intermediate values in y (a half there would round the result twice)
 #if defined(STORAGE_F16)
-#define ELEM half
-#define LOAD_X(p, i) vload_half((i), (p))
-#define STORE_Y(p, i, v) vstore_half_rte((v), (i), (p))
+#define X_F16
+#define Y_F16
 #elif defined(STORAGE_BF16)
-#define ELEM ushort
+#define X_BF16
+#define Y_BF16
+#endif
+#if defined(X_F16)
+#define X_KIND 1
+#define ELEM_X half
+#elif defined(X_BF16)
+#define X_KIND 2
+#define ELEM_X ushort
+#else
+#define X_KIND 0
+#define ELEM_X float
+#endif
+#if defined(Y_F16)
+#define Y_KIND 1
+#define ELEM_Y half
+#elif defined(Y_BF16)
+#define Y_KIND 2
+#define ELEM_Y ushort
+#else
+#define Y_KIND 0
+#define ELEM_Y float
+#endif
+#if X_KIND == Y_KIND
+#define ELEM ELEM_X
+#endif
+#define Y_EXACT (Y_KIND == 0)
+
 inline ushort to_bf16(float v) {
     uint b = as_uint(v);
     return isnan(v) ? (ushort) ((b >> 16) | 0x40) : (ushort) ((b + 0x7FFF + ((b >> 16) & 1)) >> 16);
 }
-#define LOAD_X(p, i) as_float(((uint) (p)[i]) << 16)
-#define STORE_Y(p, i, v) ((p)[i] = to_bf16(v))
-#else
-#define ELEM float
-#define LOAD_X(p, i) ((p)[i])
-#define STORE_Y(p, i, v) ((p)[i] = (v))
-#endif
+
+#define LOAD_0(p, i) ((p)[i])
+#define LOAD_1(p, i) vload_half((i), (p))
+#define LOAD_2(p, i) as_float(((uint) (p)[i]) << 16)
+#define STORE_0(p, i, v) ((p)[i] = (v))
+#define STORE_1(p, i, v) vstore_half_rte((v), (i), (p))
+#define STORE_2(p, i, v) ((p)[i] = to_bf16(v))
+#define KIND_(op, k) op##k
+#define KIND(op, k) KIND_(op, k)
+#define LOAD_X(p, i) KIND(LOAD_, X_KIND)(p, i)
+#define LOAD_Y(p, i) KIND(LOAD_, Y_KIND)(p, i)
+#define STORE_Y(p, i, v) KIND(STORE_, Y_KIND)(p, i, v)
 
 // A float pointer that the compiler may only assume 4-byte aligned, so vstore16 stays one store.
 typedef __global float __attribute__((aligned(4))) gfloat;
+// The output pointer of the forward vector kernels (gfloat for float output).
+#if Y_KIND == 0
+typedef __global float __attribute__((aligned(4))) gY;
+#else
+typedef __global ELEM_Y gY;
+#endif
 
 // (v - m) / T that cannot overflow where the exact value fits: subtracted first for T <= 1; for T > 1 halved
 // first, since |v - m| may pass FLT_MAX while |v - m| / T does not (halving is exact; the branch is uniform).
@@ -122,6 +165,26 @@ typedef ucharV __attribute__((aligned(1))) ucharV_u;
 #endif
 #define as_floatV CAT(as_float, VW)
 #define as_intV CAT(as_int, VW)
+#define as_uintV CAT(as_uint, VW)
+#define uintV CAT(uint, VW)
+#define ushortV CAT(ushort, VW)
+
+// VW elements of each storage type (see ELEM_X above); bf16 vectors through their ushort bits.
+inline ushortV to_bf16V(floatV v) {
+    uintV b = as_uintV(v);
+    uintV r = (b + 0x7FFF + ((b >> 16) & 1)) >> 16;
+    r = select(r, (b >> 16) | 0x40, as_uintV(isnan(v)));
+    return CAT(convert_ushort, VW)(r);
+}
+#define LOADV_0(p) vloadV(0, p)
+#define LOADV_1(p) CAT(vload_half, VW)(0, p)
+#define LOADV_2(p) as_floatV(CAT(convert_uint, VW)(CAT(vload, VW)(0, p)) << 16)
+#define STOREV_0(v, p) vstoreV(v, 0, p)
+#define STOREV_1(v, p) CAT(CAT(vstore_half, VW), _rte)(v, 0, p)
+#define STOREV_2(v, p) CAT(vstore, VW)(to_bf16V(v), 0, p)
+#define LOADV_X(p) KIND(LOADV_, X_KIND)(p)
+#define LOADV_Y(p) KIND(LOADV_, Y_KIND)(p)
+#define STOREV_Y(v, p) KIND(STOREV_, Y_KIND)(v, p)
 
 #if FAST_EXP
 // exp(x), mostly for x <= 0 (x - max): Cephes-style range reduction with the rounding done by a magic

@@ -56,7 +56,7 @@ inline float team_sum(float v, __local float* l) {
 // Forward ops: max over the held values, then sum of exp((v - max) / T) (dropped -Inf terms add 0, as md_add
 // does), then each result from its register.
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void softmax_held(__global const ELEM* x, __global ELEM* y, int rows, int cols, int op, float inv_t,
+void softmax_held(__global const ELEM_X* x, __global ELEM_Y* y, int rows, int cols, int op, float inv_t,
                   __global const uchar* mask, int has_mask) {
     __local float l[WG];
     int lid = get_local_id(0);
@@ -95,6 +95,9 @@ void softmax_held(__global const ELEM* x, __global ELEM* y, int rows, int cols, 
         }
     }
 }
+
+// The in-place and gradient kernels take one storage type for all their rows (built when X and Y agree).
+#ifdef ELEM
 
 // Softmax and log-softmax gradients (see backward.cl) with y and dy held: 12 bytes per element.
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
@@ -209,3 +212,5 @@ void cross_entropy_held(__global ELEM* x, __global const int* targets, __global 
         }
     }
 }
+
+#endif  // ELEM

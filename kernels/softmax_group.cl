@@ -13,11 +13,12 @@
 #endif
 
 // Online (max, sum) of this work-item's share of elements [lo, hi) of the row at x (row-relative indices).
-inline md_t segment_md(int op, __global const float* x, size_t base, int lo, int hi, float inv_t,
+inline md_t segment_md(int op, __global const ELEM_X* x, size_t base, int lo, int hi, float inv_t,
                        __global const uchar* mask, int has_mask, __local float* cache, int use_cache) {
     int lid = get_local_id(0);
     md_t a = { -INFINITY, 0.0f };
-    bool vec = ((base & 3) == 0) && ((lo & 3) == 0) && op != OP_MASKED_SOFTMAX;
+    // float4 loads for float input; half inputs are read an element per work-item (consecutive, so coalesced).
+    bool vec = X_KIND == 0 && ((base & 3) == 0) && ((lo & 3) == 0) && op != OP_MASKED_SOFTMAX;
     if (vec) {
         int n4 = (hi - lo) >> 2;
         __global const float4* x4 = (__global const float4*) (x + base + lo);
@@ -32,7 +33,7 @@ inline md_t segment_md(int op, __global const float* x, size_t base, int lo, int
             }
         }
         for (int j = lo + (n4 << 2) + lid; j < hi; j += WG) {
-            float v = x[base + j];
+            float v = LOAD_X(x, base + j);
             a = md_add(a, v, inv_t);
             if (use_cache) {
                 cache[j - lo] = v;
@@ -40,7 +41,7 @@ inline md_t segment_md(int op, __global const float* x, size_t base, int lo, int
         }
     } else {
         for (int j = lo + lid; j < hi; j += WG) {
-            float v = op_value(op, x[base + j], inv_t, mask, has_mask, base + j);
+            float v = op_value(op, LOAD_X(x, base + j), inv_t, mask, has_mask, base + j);
             a = md_add(a, v, inv_t);
             if (use_cache) {
                 cache[j - lo] = v;
@@ -51,21 +52,21 @@ inline md_t segment_md(int op, __global const float* x, size_t base, int lo, int
 }
 
 // Writes elements [lo, hi) of the row given its final (m, d).
-inline void segment_write(int op, __global const float* x, __global float* y, size_t base, int lo, int hi,
+inline void segment_write(int op, __global const ELEM_X* x, __global ELEM_Y* y, size_t base, int lo, int hi,
                           float inv_t, __global const uchar* mask, int has_mask, md_t r,
                           __local float* cache, int use_cache) {
     int lid = get_local_id(0);
     float inv_s = 1.0f / r.d;
     float log_s = log(r.d);
     for (int j = lo + lid; j < hi; j += WG) {
-        float v = use_cache ? cache[j - lo] : op_value(op, x[base + j], inv_t, mask, has_mask, base + j);
-        y[base + j] = op_result(op, v, r.m, inv_t, inv_s, log_s);
+        float v = use_cache ? cache[j - lo] : op_value(op, LOAD_X(x, base + j), inv_t, mask, has_mask, base + j);
+        STORE_Y(y, base + j, op_result(op, v, r.m, inv_t, inv_s, log_s));
     }
 }
 
 // One work-group per row.
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void softmax_group(__global const float* x, __global float* y, int rows, int cols, int op, float inv_t,
+void softmax_group(__global const ELEM_X* x, __global ELEM_Y* y, int rows, int cols, int op, float inv_t,
                    __global const uchar* mask, int has_mask, __local float* cache, int cache_floats) {
     __local float lm[WG];
     __local float ld[WG];
@@ -79,7 +80,7 @@ void softmax_group(__global const float* x, __global float* y, int rows, int col
 
 // Split rows, step 1: work-group (row, seg) writes the (m, d) of its segment of seg_len columns to partial.
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void softmax_group_partial(__global const float* x, __global float2* partial, int rows, int cols, int op,
+void softmax_group_partial(__global const ELEM_X* x, __global float2* partial, int rows, int cols, int op,
                            float inv_t, __global const uchar* mask, int has_mask, int segs, int seg_len) {
     __local float lm[WG];
     __local float ld[WG];
@@ -98,7 +99,7 @@ void softmax_group_partial(__global const float* x, __global float2* partial, in
 
 // Split rows, step 2: work-group (row, seg) merges the row's partials and writes its segment.
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void softmax_group_finish(__global const float* x, __global float* y, __global const float2* partial, int rows,
+void softmax_group_finish(__global const ELEM_X* x, __global ELEM_Y* y, __global const float2* partial, int rows,
                           int cols, int op, float inv_t, __global const uchar* mask, int has_mask, int segs,
                           int seg_len) {
     int g = get_group_id(0);

@@ -17,9 +17,9 @@
 #endif
 
 // The op's values for VW elements at x[k]: raw x (T scales x - max later), -Inf where the mask drops them.
-inline floatV load_values(int op, __global const float* x, size_t k, float inv_t, __global const uchar* mask,
+inline floatV load_values(int op, __global const ELEM_X* x, size_t k, float inv_t, __global const uchar* mask,
                           int has_mask) {
-    floatV v = vloadV(0, x + k);
+    floatV v = LOADV_X(x + k);
     if (op == OP_MASKED_SOFTMAX && has_mask) {
         ucharV mk = vloadmV(0, mask + k);
         v = select(v, (floatV) (-INFINITY), convert_intV(mk) == (intV) 0);
@@ -41,13 +41,13 @@ inline float exp_shifted1(int op, float v, float m, float inv_t) {
 }
 
 // Max of elements [lo, hi) of the op's values (row-relative; k0 = the row's first element).
-inline float range_max(int op, __global const float* x, size_t k0, int lo, int hi, float inv_t,
+inline float range_max(int op, __global const ELEM_X* x, size_t k0, int lo, int hi, float inv_t,
                        __global const uchar* mask, int has_mask) {
     int n = hi - lo;
     if (n < VW) {
         float m = -INFINITY;
         for (int j = lo; j < hi; j++) {
-            m = fmax(m, op_value(op, x[k0 + j], inv_t, mask, has_mask, k0 + j));
+            m = fmax(m, op_value(op, LOAD_X(x, k0 + j), inv_t, mask, has_mask, k0 + j));
         }
         return m;
     }
@@ -63,15 +63,15 @@ inline float range_max(int op, __global const float* x, size_t k0, int lo, int h
 }
 
 // Sum of exp(v - m) over [lo, hi); when store, each exp is also written to y (the output) for the scale pass.
-inline float range_sum(int op, __global const float* x, gfloat* y, size_t k0, int lo, int hi, float inv_t,
+inline float range_sum(int op, __global const ELEM_X* x, gY* y, size_t k0, int lo, int hi, float inv_t,
                        __global const uchar* mask, int has_mask, float m, int store) {
     int n = hi - lo;
     if (n < VW) {
         float s = 0.0f;
         for (int j = lo; j < hi; j++) {
-            float e = exp_shifted1(op, op_value(op, x[k0 + j], inv_t, mask, has_mask, k0 + j), m, inv_t);
+            float e = exp_shifted1(op, op_value(op, LOAD_X(x, k0 + j), inv_t, mask, has_mask, k0 + j), m, inv_t);
             if (store) {
-                y[k0 + j] = e;
+                STORE_Y(y, k0 + j, e);
             }
             s += e;
         }
@@ -85,7 +85,7 @@ inline float range_sum(int op, __global const float* x, gfloat* y, size_t k0, in
         for (; j <= end; j += VW) {
             floatV e = exp_shifted(op, load_values(op, x, k0 + j, inv_t, mask, has_mask), m, inv_t);
             if (store) {
-                vstoreV(e, 0, y + k0 + j);
+                STOREV_Y(e, y + k0 + j);
             }
             block += e;
         }
@@ -95,7 +95,7 @@ inline float range_sum(int op, __global const float* x, gfloat* y, size_t k0, in
         int start = hi - VW;
         floatV e = exp_shifted(op, load_values(op, x, k0 + start, inv_t, mask, has_mask), m, inv_t);
         if (store) {
-            vstoreV(e, 0, y + k0 + start);
+            STOREV_Y(e, y + k0 + start);
         }
         // Lanes before j were already counted.
         total += select((floatV) 0.0f, e, lanes() >= (intV) (j - start));
@@ -104,7 +104,7 @@ inline float range_sum(int op, __global const float* x, gfloat* y, size_t k0, in
 }
 
 // Final pass over [lo, hi). When scale_stored, y already holds exp(v - m) from range_sum (softmax and masked).
-inline void range_write(int op, __global const float* x, gfloat* y, size_t k0, int lo, int hi, float inv_t,
+inline void range_write(int op, __global const ELEM_X* x, gY* y, size_t k0, int lo, int hi, float inv_t,
                         __global const uchar* mask, int has_mask, float m, float s, int scale_stored) {
     // A masked row with nothing kept has s == 0 and every stored exp 0: it must stay 0, not 0 * inf.
     float inv_s = (op == OP_MASKED_SOFTMAX && s == 0.0f) ? 0.0f : 1.0f / s;
@@ -112,11 +112,11 @@ inline void range_write(int op, __global const float* x, gfloat* y, size_t k0, i
     int n = hi - lo;
     if (n < VW) {
         for (int j = lo; j < hi; j++) {
-            float v = op_value(op, x[k0 + j], inv_t, mask, has_mask, k0 + j);
+            float v = op_value(op, LOAD_X(x, k0 + j), inv_t, mask, has_mask, k0 + j);
             float r = op == OP_LOG_SOFTMAX ? SHIFT(v, m, inv_t) - log_s
-                    : scale_stored ? y[k0 + j] * inv_s : exp_shifted1(op, v, m, inv_t) * inv_s;
+                    : scale_stored ? LOAD_Y(y, k0 + j) * inv_s : exp_shifted1(op, v, m, inv_t) * inv_s;
             // Dropped elements stay 0 even when a kept NaN or +Inf made the sum NaN.
-            y[k0 + j] = (op == OP_MASKED_SOFTMAX && v == -INFINITY) ? 0.0f : r;
+            STORE_Y(y, k0 + j, (op == OP_MASKED_SOFTMAX && v == -INFINITY) ? 0.0f : r);
         }
         return;
     }
@@ -128,14 +128,14 @@ inline void range_write(int op, __global const float* x, gfloat* y, size_t k0, i
         } else if (op == OP_MASKED_SOFTMAX) {
             // Dropped elements stay 0 even when a kept NaN or +Inf made the sum NaN.
             floatV v = load_values(op, x, k0 + j, inv_t, mask, has_mask);
-            r = (scale_stored ? vloadV(0, y + k0 + j) : exp_shifted(op, v, m, inv_t)) * inv_s;
+            r = (scale_stored ? LOADV_Y(y + k0 + j) : exp_shifted(op, v, m, inv_t)) * inv_s;
             r = select(r, (floatV) 0.0f, v == (floatV) (-INFINITY));
         } else if (scale_stored) {
-            r = vloadV(0, y + k0 + j) * inv_s;
+            r = LOADV_Y(y + k0 + j) * inv_s;
         } else {
             r = exp_shifted(op, load_values(op, x, k0 + j, inv_t, mask, has_mask), m, inv_t) * inv_s;
         }
-        vstoreV(r, 0, y + k0 + j);
+        STOREV_Y(r, y + k0 + j);
     }
     if (j < hi) {
         // Recomputed from x: the overlapping lanes must not be scaled twice.
@@ -145,11 +145,11 @@ inline void range_write(int op, __global const float* x, gfloat* y, size_t k0, i
         if (op == OP_MASKED_SOFTMAX) {
             r = select(r, (floatV) 0.0f, v == (floatV) (-INFINITY));
         }
-        vstoreV(r, 0, y + k0 + start);
+        STOREV_Y(r, y + k0 + start);
     }
 }
 
-inline void item_row(__global const float* x, gfloat* y, int rows, int cols, int op, float inv_t,
+inline void item_row(__global const ELEM_X* x, gY* y, int rows, int cols, int op, float inv_t,
                      __global const uchar* mask, int has_mask) {
     int row = get_global_id(0);
     if (row >= rows) {
@@ -158,15 +158,16 @@ inline void item_row(__global const float* x, gfloat* y, int rows, int cols, int
     int n = ROW_COLS(cols);
     size_t k0 = (size_t) row * n;
     float m = range_max(op, x, k0, 0, n, inv_t, mask, has_mask);
-    int store = op != OP_LOG_SOFTMAX;
+    // exps parked in y only where y holds them exactly (a half output would be rounded twice).
+    int store = op != OP_LOG_SOFTMAX && Y_EXACT;
     float s = range_sum(op, x, y, k0, 0, n, inv_t, mask, has_mask, m, store);
     range_write(op, x, y, k0, 0, n, inv_t, mask, has_mask, m, s, store);
 }
 
 // Split rows, step 1: work-item (row, chunk) writes the (max, sum) of its chunk of chunk_len columns.
-inline void item_partial(__global const float* x, __global float2* partial, int rows, int cols, int op,
+inline void item_partial(__global const ELEM_X* x, __global float2* partial, int rows, int cols, int op,
                          float inv_t, __global const uchar* mask, int has_mask, int chunks, int chunk_len,
-                         gfloat* y) {
+                         gY* y) {
     int g = get_global_id(0);
     if (g >= rows * chunks) {
         return;
@@ -180,12 +181,12 @@ inline void item_partial(__global const float* x, __global float2* partial, int 
     int pmask = op == OP_MASKED_SOFTMAX && has_mask;
     float m = range_max(OP_MASKED_SOFTMAX, x, k0, lo, hi, inv_t, mask, pmask);
     // Softmax and masked softmax keep exp(v - chunk max) in y, so the finish step only rescales (one exp each).
-    float s = range_sum(OP_MASKED_SOFTMAX, x, y, k0, lo, hi, inv_t, mask, pmask, m, op != OP_LOG_SOFTMAX);
+    float s = range_sum(OP_MASKED_SOFTMAX, x, y, k0, lo, hi, inv_t, mask, pmask, m, op != OP_LOG_SOFTMAX && Y_EXACT);
     partial[g] = (float2) (m, s);
 }
 
 // Split rows, step 2: work-item (row, chunk) merges the row's partials and writes its chunk.
-inline void item_finish(__global const float* x, gfloat* y, __global const float2* partial, int rows, int cols,
+inline void item_finish(__global const ELEM_X* x, gY* y, __global const float2* partial, int rows, int cols,
                         int op, float inv_t, __global const uchar* mask, int has_mask, int chunks, int chunk_len) {
     int g = get_global_id(0);
     if (g >= rows * chunks) {
@@ -201,7 +202,7 @@ inline void item_finish(__global const float* x, gfloat* y, __global const float
         r = md_merge(r, q, inv_t);
     }
     size_t k0 = (size_t) row * cols;
-    if (op == OP_LOG_SOFTMAX) {
+    if (op == OP_LOG_SOFTMAX || !Y_EXACT) {
         range_write(op, x, y, k0, lo, hi, inv_t, mask, has_mask, r.m, r.d, 0);
     } else {
         // y holds exp(v - mc); exp(v - M) / S = y / (S * exp(M - mc)). A NaN here (M = mc = -Inf: an all -Inf
@@ -214,16 +215,16 @@ inline void item_finish(__global const float* x, gfloat* y, __global const float
 // One kernel per op, so that the op is a constant and its branches vanish from the inner loops. The op argument
 // is kept (and ignored) so that every forward kernel takes the same arguments.
 #define ITEM_KERNELS(SUFFIX, OP) \
-__kernel void softmax_item##SUFFIX(__global const float* x, gfloat* y, int rows, int cols, int op, float inv_t, \
+__kernel void softmax_item##SUFFIX(__global const ELEM_X* x, gY* y, int rows, int cols, int op, float inv_t, \
                                    __global const uchar* mask, int has_mask) { \
     item_row(x, y, rows, cols, OP, inv_t, mask, has_mask); \
 } \
-__kernel void softmax_item_partial##SUFFIX(__global const float* x, __global float2* partial, int rows, int cols, \
+__kernel void softmax_item_partial##SUFFIX(__global const ELEM_X* x, __global float2* partial, int rows, int cols, \
                                            int op, float inv_t, __global const uchar* mask, int has_mask, \
-                                           int chunks, int chunk_len, gfloat* y) { \
+                                           int chunks, int chunk_len, gY* y) { \
     item_partial(x, partial, rows, cols, OP, inv_t, mask, has_mask, chunks, chunk_len, y); \
 } \
-__kernel void softmax_item_finish##SUFFIX(__global const float* x, gfloat* y, __global const float2* partial, \
+__kernel void softmax_item_finish##SUFFIX(__global const ELEM_X* x, gY* y, __global const float2* partial, \
                                           int rows, int cols, int op, float inv_t, __global const uchar* mask, \
                                           int has_mask, int chunks, int chunk_len) { \
     item_finish(x, y, partial, rows, cols, OP, inv_t, mask, has_mask, chunks, chunk_len); \
@@ -239,13 +240,13 @@ ITEM_KERNELS(_masked_softmax, OP_MASKED_SOFTMAX)
 // work-items: it stayed scalar). The block is transposed in registers on the way in and out.
 
 // One row the scalar way (the batch's last rows when they do not fill a work-item's VW lanes).
-inline void tiny_row(__global const float* x, gfloat* y, size_t row, int op, float inv_t,
+inline void tiny_row(__global const ELEM_X* x, gY* y, size_t row, int op, float inv_t,
                      __global const uchar* mask, int has_mask) {
     size_t k0 = row * COLS;
     float v[COLS];
     float m = -INFINITY;
     for (int j = 0; j < COLS; j++) {
-        v[j] = op_value(op, x[k0 + j], inv_t, mask, has_mask, k0 + j);
+        v[j] = op_value(op, LOAD_X(x, k0 + j), inv_t, mask, has_mask, k0 + j);
         m = fmax(m, v[j]);
     }
     float s = 0.0f;
@@ -256,11 +257,11 @@ inline void tiny_row(__global const float* x, gfloat* y, size_t row, int op, flo
     float log_s = log(s);
     for (int j = 0; j < COLS; j++) {
         float r = op == OP_LOG_SOFTMAX ? SHIFT(v[j], m, inv_t) - log_s : exp_shifted1(op, v[j], m, inv_t) * inv_s;
-        y[k0 + j] = (op == OP_MASKED_SOFTMAX && v[j] == -INFINITY) ? 0.0f : r;
+        STORE_Y(y, k0 + j, (op == OP_MASKED_SOFTMAX && v[j] == -INFINITY) ? 0.0f : r);
     }
 }
 
-inline void tiny_rows(__global const float* x, gfloat* y, int rows, int op, float inv_t,
+inline void tiny_rows(__global const ELEM_X* x, gY* y, int rows, int op, float inv_t,
                       __global const uchar* mask, int has_mask) {
     size_t r0 = get_global_id(0) * VW;
     if (r0 + VW > (size_t) rows) {
@@ -277,7 +278,7 @@ inline void tiny_rows(__global const float* x, gfloat* y, int rows, int op, floa
     floatV blk[COLS];
     #pragma unroll
     for (int c = 0; c < COLS; c++) {
-        blk[c] = vloadV(0, x + k0 + c * VW);
+        blk[c] = LOADV_X(x + k0 + c * VW);
     }
     #pragma unroll
     for (int j = 0; j < COLS; j++) {
@@ -334,12 +335,12 @@ inline void tiny_rows(__global const float* x, gfloat* y, int rows, int op, floa
     }
     #pragma unroll
     for (int c = 0; c < COLS; c++) {
-        vstoreV(blk[c], 0, y + k0 + c * VW);
+        STOREV_Y(blk[c], y + k0 + c * VW);
     }
 }
 
 #define TINY_KERNEL(SUFFIX, OP) \
-__kernel void softmax_tiny##SUFFIX(__global const float* x, gfloat* y, int rows, int cols, int op, float inv_t, \
+__kernel void softmax_tiny##SUFFIX(__global const ELEM_X* x, gY* y, int rows, int cols, int op, float inv_t, \
                                    __global const uchar* mask, int has_mask) { \
     tiny_rows(x, y, rows, OP, inv_t, mask, has_mask); \
 }

@@ -31,7 +31,7 @@ inline md_t team_reduce_md(md_t a, int team, float inv_t, __local float* lm, __l
 }
 
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
-void softmax_team(__global const float* x, __global float* y, int rows, int cols, int op, float inv_t,
+void softmax_team(__global const ELEM_X* x, __global ELEM_Y* y, int rows, int cols, int op, float inv_t,
                   __global const uchar* mask, int has_mask, int team) {
     __local float lm[WG];
     __local float ld[WG];
@@ -44,7 +44,7 @@ void softmax_team(__global const float* x, __global float* y, int rows, int cols
     md_t a = { -INFINITY, 0.0f };
     if (live) {
         for (int j = lane; j < cols; j += team) {
-            a = md_add(a, op_value(op, x[base + j], inv_t, mask, has_mask, base + j), inv_t);
+            a = md_add(a, op_value(op, LOAD_X(x, base + j), inv_t, mask, has_mask, base + j), inv_t);
         }
     }
     md_t r = team_reduce_md(a, team, inv_t, lm, ld);
@@ -52,8 +52,8 @@ void softmax_team(__global const float* x, __global float* y, int rows, int cols
         float inv_s = 1.0f / r.d;
         float log_s = log(r.d);
         for (int j = lane; j < cols; j += team) {
-            float v = op_value(op, x[base + j], inv_t, mask, has_mask, base + j);
-            y[base + j] = op_result(op, v, r.m, inv_t, inv_s, log_s);
+            float v = op_value(op, LOAD_X(x, base + j), inv_t, mask, has_mask, base + j);
+            STORE_Y(y, base + j, op_result(op, v, r.m, inv_t, inv_s, log_s));
         }
     }
 }

@@ -2,6 +2,7 @@ package io.softmaxcl.internal.opencl;
 
 import io.softmaxcl.Backend;
 import io.softmaxcl.BackendUnavailableException;
+import io.softmaxcl.DType;
 import io.softmaxcl.internal.ComputeBackend;
 import io.softmaxcl.internal.ResidentBatch;
 import io.softmaxcl.internal.RowOp;
@@ -62,6 +63,23 @@ final class AutoFallbackBackend implements ComputeBackend {
         long skip = (long) from * cols;
         cpu.forward(op, in, (int) (inOffset + skip), out, (int) (outOffset + skip), rows - from, cols, invTemperature,
                 mask, mask == null ? maskOffset : (int) (maskOffset + skip));
+    }
+
+    /** On the device (all or nothing there), or on the CPU backend after a failure, which may stage the call. */
+    @Override
+    public boolean forwardHalf(RowOp op, Object in, int inOffset, DType inType, Object out, int outOffset,
+                               DType outType, int rows, int cols, float invTemperature) {
+        if (cpu == null) {
+            try {
+                return device.forwardHalf(op, in, inOffset, inType, out, outOffset, outType, rows, cols,
+                        invTemperature);
+            } catch (BackendUnavailableException e) {
+                switchToCpu(e);
+            } catch (IllegalStateException e) {
+                afterConcurrentFallback(e, new RowChunks.Done());
+            }
+        }
+        return cpu.forwardHalf(op, in, inOffset, inType, out, outOffset, outType, rows, cols, invTemperature);
     }
 
     @Override

@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * Everything one OpenCL backend holds on its device, and their release: context, queue, the main program and its
- * kernels, the held-row and fixed-column programs, and the scratch buffers reused across calls (grown, never
+ * kernels, the forward kernels built for half-precision storage, the held-row and fixed-column programs, and the scratch buffers reused across calls (grown, never
  * shrunk). Not thread-safe: its owner serialises calls.
  */
 final class ClSession {
@@ -30,6 +30,10 @@ final class ClSession {
             "softmax_team", "softmax_backward", "softmax_backward_item", "cross_entropy", "cross_entropy_item",
             "row_argmax", "row_logsumexp", "row_entropy"};
 
+    /** The forward kernels, built once more for each half-precision {@link Storage} a call uses. */
+    private static final String[] FORWARD_KERNELS = java.util.Arrays.stream(KERNELS)
+            .filter(k -> k.startsWith("softmax_") && !k.startsWith("softmax_backward")).toArray(String[]::new);
+
     /** The kernels launched with work-groups of the build's WG (whose own limit may be lower than the device's). */
     private static final String[] GROUP_KERNELS = {"softmax_group", "softmax_group_partial", "softmax_group_finish",
             "softmax_team", "softmax_backward", "cross_entropy", "row_argmax", "row_logsumexp", "row_entropy"};
@@ -37,6 +41,9 @@ final class ClSession {
     final ClDevice device;
     private final boolean asCpu;
     private final Map<String, cl_kernel> kernels = new HashMap<>();
+    /** Forward kernels of the programs built for half-precision storage, by storage; and those programs. */
+    private final Map<Storage, Map<String, cl_kernel>> storageKernels = new HashMap<>();
+    private final java.util.List<cl_program> storagePrograms = new java.util.ArrayList<>();
     private cl_context context;
     private cl_command_queue queue;
     private cl_program program;
@@ -125,6 +132,46 @@ final class ClSession {
         return kernels.get(name);
     }
 
+    /**
+     * Forward kernel {@code name} for rows stored as {@code storage}: the main program's for float32, else from
+     * the forward families built with the storage's defines (on first use; kept until release).
+     */
+    cl_kernel kernel(String name, Storage storage) {
+        if (storage.equals(Storage.F32)) {
+            return kernels.get(name);
+        }
+        Map<String, cl_kernel> built = storageKernels.get(storage);
+        if (built == null) {
+            built = buildForward(storage);
+            storageKernels.put(storage, built);
+        }
+        return built.get(name);
+    }
+
+    private Map<String, cl_kernel> buildForward(Storage storage) {
+        cl_program p = Cl.buildProgram(context, device.id(), KernelSources.forwardProgram(),
+                buildOptions() + storage.defines(), device.info().name());
+        storagePrograms.add(p);
+        Map<String, cl_kernel> built = new HashMap<>();
+        try {
+            for (String k : FORWARD_KERNELS) {
+                built.put(k, Cl.createKernel(p, k));
+            }
+            for (String k : GROUP_KERNELS) {
+                cl_kernel kernel = built.get(k);
+                if (kernel != null && Cl.kernelWorkGroupLong(kernel, device.id(), CL.CL_KERNEL_WORK_GROUP_SIZE)
+                        < groupSize) {
+                    throw new io.softmaxcl.BackendUnavailableException("OpenCL: " + k + " for " + storage
+                            + " cannot run " + groupSize + " wide on " + device.info().name());
+                }
+            }
+        } catch (RuntimeException e) {
+            built.values().forEach(Cl::release);
+            throw e;
+        }
+        return built;
+    }
+
     HeldPrograms held() {
         return held;
     }
@@ -162,6 +209,10 @@ final class ClSession {
         }
         kernels.values().forEach(Cl::release);
         kernels.clear();
+        storageKernels.values().forEach(m -> m.values().forEach(Cl::release));
+        storageKernels.clear();
+        storagePrograms.forEach(Cl::release);
+        storagePrograms.clear();
         Cl.release(program);
         Cl.release(queue);
         Cl.release(context);

@@ -11,7 +11,7 @@ import java.util.Map;
 
 /**
  * The work-item family ({@code softmax_item.cl}) built for exactly one column count, its {@code softmax_tiny}
- * kernel per op; built on first use, the {@value #MAX_PROGRAMS} most recent kept.
+ * kernel per op, for one {@link Storage}; built on first use, the {@value #MAX_PROGRAMS} most recent kept.
  */
 final class FixedColsPrograms {
 
@@ -20,7 +20,10 @@ final class FixedColsPrograms {
     private final cl_context context;
     private final ClDevice device;
     private final String options;
-    private final Map<Integer, Program> programs = new LinkedHashMap<>();
+    private final Map<Key, Program> programs = new LinkedHashMap<>();
+
+    private record Key(int cols, Storage storage) {
+    }
 
     FixedColsPrograms(cl_context context, ClDevice device, String options) {
         this.context = context;
@@ -28,16 +31,17 @@ final class FixedColsPrograms {
         this.options = options;
     }
 
-    /** The {@code softmax_tiny} kernel of {@code op} from the program built for {@code cols} columns. */
-    cl_kernel kernel(int cols, RowOp op) {
-        Program p = programs.get(cols);
+    /** The {@code softmax_tiny} kernel of {@code op} from the program built for {@code cols} columns and {@code storage}. */
+    cl_kernel kernel(int cols, RowOp op, Storage storage) {
+        Key key = new Key(cols, storage);
+        Program p = programs.get(key);
         if (p == null) {
             if (programs.size() >= MAX_PROGRAMS) {
-                Integer eldest = programs.keySet().iterator().next();
+                Key eldest = programs.keySet().iterator().next();
                 programs.remove(eldest).release();
             }
-            p = Program.build(context, device, options + " -DCOLS=" + cols);
-            programs.put(cols, p);
+            p = Program.build(context, device, options + " -DCOLS=" + cols + storage.defines());
+            programs.put(key, p);
         }
         return p.kernels.get(op);
     }

@@ -34,8 +34,17 @@ final class KernelArgs {
         return family + "_" + op.name().toLowerCase(Locale.ROOT);
     }
 
-    /** What every forward kernel reads and writes: {@code rows × cols} from {@code x} into {@code y}. */
-    record Rows(cl_mem x, cl_mem y, int rows, int cols, RowOp op, float invT, cl_mem mask, boolean hasMask) {
+    /**
+     * What every forward kernel reads and writes: {@code rows × cols} from {@code x} into {@code y}, stored as
+     * {@code storage} (which picks the kernels' build, not an argument).
+     */
+    record Rows(cl_mem x, cl_mem y, int rows, int cols, RowOp op, float invT, cl_mem mask, boolean hasMask,
+                Storage storage) {
+
+        /** float32 rows. */
+        Rows(cl_mem x, cl_mem y, int rows, int cols, RowOp op, float invT, cl_mem mask, boolean hasMask) {
+            this(x, y, rows, cols, op, invT, mask, hasMask, Storage.F32);
+        }
 
         /** The same call on {@code y} = another buffer (a split's partials). */
         private void bindTo(cl_kernel k, cl_mem out) {

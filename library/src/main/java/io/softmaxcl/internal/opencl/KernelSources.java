@@ -13,12 +13,23 @@ final class KernelSources {
     static final String[] FAMILIES = {"softmax_item.cl", "softmax_group.cl", "softmax_team.cl", "backward.cl",
             "cross_entropy.cl", "sampling.cl"};
 
+    /** The forward families, built once more per half-precision {@link Storage}. */
+    static final String[] FORWARD_FAMILIES = {"softmax_item.cl", "softmax_group.cl", "softmax_team.cl"};
+
     private KernelSources() {
     }
 
     static String program() {
+        return program(FAMILIES);
+    }
+
+    static String forwardProgram() {
+        return program(FORWARD_FAMILIES);
+    }
+
+    private static String program(String[] families) {
         StringBuilder sb = new StringBuilder(load("common.cl"));
-        for (String f : FAMILIES) {
+        for (String f : families) {
             sb.append("\n// ---- ").append(f).append(" ----\n").append(load(f));
         }
         if (OpenClFaults.brokenSource) {

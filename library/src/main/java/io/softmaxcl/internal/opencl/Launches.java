@@ -28,33 +28,34 @@ final class Launches {
         int rows = r.rows();
         int cols = r.cols();
         RowOp op = r.op();
+        Storage st = r.storage();
         switch (plan.variant()) {
             case ROW_PER_ITEM -> {
                 if (plan.fixedCols()) {
                     // Each work-item takes TINY_ROWS_PER_ITEM rows, one per vector lane (softmax_item.cl).
                     int items = KernelPlan.ceilDiv(rows, KernelPlan.TINY_ROWS_PER_ITEM);
                     int local = Math.min(plan.local(), Math.max(1, items / (2 * device.computeUnits())));
-                    return List.of(new Launch("softmax_tiny", session.fixedCols().kernel(cols, op),
+                    return List.of(new Launch("softmax_tiny", session.fixedCols().kernel(cols, op, st),
                             roundUp(items, local), local, KernelArgs.forward(r)));
                 }
-                return List.of(new Launch("softmax_item", session.kernel(KernelArgs.perOpName("softmax_item", op)),
+                return List.of(new Launch("softmax_item", session.kernel(KernelArgs.perOpName("softmax_item", op), st),
                         roundUp(rows, plan.local()), plan.local(), KernelArgs.forward(r)));
             }
             case ROWS_PER_GROUP -> {
                 int rowsPerGroup = groupSize / plan.team();
-                return List.of(new Launch("softmax_team", session.kernel("softmax_team"),
+                return List.of(new Launch("softmax_team", session.kernel("softmax_team", st),
                         (long) KernelPlan.ceilDiv(rows, rowsPerGroup) * groupSize, groupSize,
                         KernelArgs.team(r, plan.team())));
             }
             case ROWS_HELD -> {
-                KernelPlan p = session.held().fit(plan, device);
+                KernelPlan p = session.held().fit(plan, device, st);
                 if (p == null) {
                     return forward(KernelPlan.choose(device, rows, cols, KernelPlan.Variant.ROW_PER_GROUP), r);
                 }
-                return List.of(held(p, "softmax_held", rows, KernelArgs.forward(r)));
+                return List.of(held(p, "softmax_held", st, rows, KernelArgs.forward(r)));
             }
             case ROW_PER_GROUP -> {
-                return List.of(new Launch("softmax_group", session.kernel("softmax_group"), (long) rows * groupSize,
+                return List.of(new Launch("softmax_group", session.kernel("softmax_group", st), (long) rows * groupSize,
                         groupSize, KernelArgs.group(r, session.cacheFloats())));
             }
             case ROW_SPLIT_ITEMS, ROW_SPLIT_GROUPS -> {
@@ -64,8 +65,10 @@ final class Launches {
                 cl_mem partial = session.bufPartial.ensure(pieces * 8);
                 long global = items ? roundUp(pieces, plan.local()) : pieces * groupSize;
                 long local = items ? plan.local() : groupSize;
-                cl_kernel p = session.kernel(items ? KernelArgs.perOpName(prefix + "_partial", op) : prefix + "_partial");
-                cl_kernel f = session.kernel(items ? KernelArgs.perOpName(prefix + "_finish", op) : prefix + "_finish");
+                cl_kernel p = session.kernel(items ? KernelArgs.perOpName(prefix + "_partial", op) : prefix + "_partial",
+                        st);
+                cl_kernel f = session.kernel(items ? KernelArgs.perOpName(prefix + "_finish", op) : prefix + "_finish",
+                        st);
                 return List.of(
                         new Launch(prefix + "_partial", p, global, local,
                                 KernelArgs.partial(r, partial, plan.segments(), plan.segmentLength(), items)),
@@ -82,9 +85,9 @@ final class Launches {
      */
     Launch rowwise(String family, KernelPlan plan, int rows, KernelArgs.Binder args) {
         if (plan.variant() == KernelPlan.Variant.ROWS_HELD) {
-            KernelPlan p = session.held().fit(plan, device);
+            KernelPlan p = session.held().fit(plan, device, Storage.F32);
             if (p != null) {
-                return held(p, family + "_held", rows, args);
+                return held(p, family + "_held", Storage.F32, rows, args);
             }
             plan = KernelPlan.choose(device, rows, plan.segmentLength(), KernelPlan.Variant.ROW_PER_GROUP);
         }
@@ -103,9 +106,9 @@ final class Launches {
     }
 
     /** A held-row launch: {@code local / team} rows per work-group. */
-    private Launch held(KernelPlan p, String kernel, int rows, KernelArgs.Binder args) {
+    private Launch held(KernelPlan p, String kernel, Storage storage, int rows, KernelArgs.Binder args) {
         long groups = KernelPlan.ceilDiv(rows, p.local() / p.team());
-        return new Launch(kernel, session.held().kernel(p, kernel), groups * p.local(), p.local(), args);
+        return new Launch(kernel, session.held().kernel(p, kernel, storage), groups * p.local(), p.local(), args);
     }
 
     /** Enqueues {@code launches} in order. */

@@ -2,6 +2,7 @@ package io.softmaxcl.internal.opencl;
 
 import io.softmaxcl.Backend;
 import io.softmaxcl.BackendUnavailableException;
+import io.softmaxcl.DType;
 import io.softmaxcl.internal.ComputeBackend;
 import io.softmaxcl.internal.DeviceBenchmark;
 import io.softmaxcl.internal.ResidentBatch;
@@ -130,11 +131,36 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     /** As {@link #forward}, telling {@code rowsDone} (may be null) how many leading rows of {@code out} are done. */
     void forward(RowOp op, float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
                  float invTemperature, byte[] mask, int maskOffset, IntConsumer rowsDone) {
+        forwardRows(op, in, inOffset, out, outOffset, Storage.F32, rows, cols, invTemperature, mask, maskOffset,
+                rowsDone);
+    }
+
+    /**
+     * Softmax and log-softmax on rows stored as float16/bfloat16 bits ({@code short[]}) or float32, in and out:
+     * the rows cross to the device in their own type (2 bytes per half element) and the kernels built for that
+     * storage convert in their loads and stores. All or nothing: a chunked batch is staged, so that a failure
+     * leaves {@code out} untouched and the caller can redo the whole call elsewhere.
+     */
+    @Override
+    public boolean forwardHalf(RowOp op, Object in, int inOffset, DType inType, Object out, int outOffset,
+                               DType outType, int rows, int cols, float invTemperature) {
+        if (op == RowOp.MASKED_SOFTMAX) {
+            return false;
+        }
+        forwardRows(op, in, inOffset, out, outOffset, new Storage(inType, outType), rows, cols, invTemperature, null,
+                0, null);
+        return true;
+    }
+
+    private void forwardRows(RowOp op, Object in, int inOffset, Object out, int outOffset, Storage st, int rows,
+                             int cols, float invTemperature, byte[] mask, int maskOffset, IntConsumer rowsDone) {
         boolean hasMask = op == RowOp.MASKED_SOFTMAX && mask != null;
+        long xb = st.xBytes();
+        long yb = st.yBytes();
         lock.lock();
         try {
             ensureOpen();
-            long rowBytes = cols * 8L + (hasMask ? cols : 0) + 64;
+            long rowBytes = cols * (xb + yb) + (hasMask ? cols : 0) + 64;
             int chunk = chunkRows(rows, cols, rowBytes);
             // One plan for every chunk (the first chunk's), so that a chunked batch gives bit-for-bit the result
             // of one piece.
@@ -142,23 +168,23 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             // Without a caller that completes a partial result (AUTO does), a chunked batch is staged so that a
             // failure part-way leaves the output untouched.
             boolean staged = rowsDone == null && chunk < rows;
-            float[] target = staged ? new float[rows * cols] : out;
+            Object target = staged ? newRows(st.y(), rows * cols) : out;
             int targetOffset = staged ? 0 : outOffset;
             RowChunks.run(rows, chunk, rowsDone, (r0, k) -> {
                 long n = (long) k * cols;
-                cl_mem x = bufA.ensure(n * 4);
-                cl_mem y = bufB.ensure(n * 4);
+                cl_mem x = bufA.ensure(n * xb);
+                cl_mem y = bufB.ensure(n * yb);
                 cl_mem m = bufMask.ensure(hasMask ? n : 1);
-                Cl.write(queue, x, Pointer.to(in).withByteOffset(4L * (inOffset + (long) r0 * cols)), n * 4);
+                Cl.write(queue, x, host(in, inOffset + (long) r0 * cols, xb), n * xb);
                 if (hasMask) {
                     Cl.write(queue, m, Pointer.to(mask).withByteOffset(maskOffset + (long) r0 * cols), n);
                 }
-                KernelArgs.Rows args = new KernelArgs.Rows(x, y, k, cols, op, invTemperature, m, hasMask);
+                KernelArgs.Rows args = new KernelArgs.Rows(x, y, k, cols, op, invTemperature, m, hasMask, st);
                 if (plan[0] == null) {
                     plan[0] = tunedPlan(rows, args);
                 }
                 launches.enqueue(launches.forward(plan[0], args));
-                Cl.read(queue, y, Pointer.to(target).withByteOffset(4L * (targetOffset + (long) r0 * cols)), n * 4);
+                Cl.read(queue, y, host(target, targetOffset + (long) r0 * cols, yb), n * yb);
             });
             if (staged) {
                 System.arraycopy(target, 0, out, outOffset, rows * cols);
@@ -166,6 +192,16 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Host rows ({@code float[]} or {@code short[]}) from element {@code offset}. */
+    private static Pointer host(Object rows, long offset, long elementBytes) {
+        Pointer p = rows instanceof float[] ? Pointer.to((float[]) rows) : Pointer.to((short[]) rows);
+        return p.withByteOffset(offset * elementBytes);
+    }
+
+    private static Object newRows(DType type, int n) {
+        return type == DType.F32 ? new float[n] : new short[n];
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.softmaxcl.internal.opencl;
 
+import io.softmaxcl.DType;
 import io.softmaxcl.Reference;
 import io.softmaxcl.internal.ResidentBatch;
 import io.softmaxcl.internal.RowOp;
@@ -71,8 +72,23 @@ public final class OclgrindProbeMain {
         forward(b, RowOp.SOFTMAX, 1, 32000, 1f, "softmax ROW_SPLIT_GROUPS 1x32000");
         forward(b, RowOp.LOG_SOFTMAX, 1, 32000, 1f, "log_softmax ROW_SPLIT_GROUPS 1x32000");
         forward(b, RowOp.MASKED_SOFTMAX, 1, 32000, 1f, "masked ROW_SPLIT_GROUPS 1x32000");
+        for (int[] s : shapes) {
+            int rows = s[0];
+            int cols = s[1];
+            for (Storage st : new Storage[] {new Storage(DType.F16, DType.F16), new Storage(DType.BF16, DType.BF16),
+                    new Storage(DType.F16, DType.F32), new Storage(DType.BF16, DType.F32)}) {
+                b.forceVariant(null);
+                String at = " " + b.plan(rows, cols).variant() + " " + rows + "x" + cols;
+                mark("softmax" + OclgrindTraffic.storageSuffix(st) + at);
+                OpenClHalfVariantTest.check(b, RowOp.SOFTMAX, st, rows, cols, 1f, null);
+                if (cols == 32000) {
+                    b.forceVariant(KernelPlan.Variant.ROW_SPLIT_GROUPS);
+                    mark("softmax" + OclgrindTraffic.storageSuffix(st) + " ROW_SPLIT_GROUPS 1x32000");
+                    OpenClHalfVariantTest.check(b, RowOp.SOFTMAX, st, 1, cols, 1f, KernelPlan.Variant.ROW_SPLIT_GROUPS);
+                }
+            }
+        }
         b.forceVariant(null);
-        OclgrindHalfProbe.run(OpenClRuntime.select(null), new int[][] {{256, 10}, {64, 1000}, {2, 16384}});
     }
 
     /** Boundary shapes of every forced variant and every op, plus chunked batches when maxBytes is set. */
@@ -100,6 +116,11 @@ public final class OclgrindProbeMain {
                 backward(b, RowOp.LOG_SOFTMAX, rows, cols, "log_softmax_backward" + at);
                 crossEntropy(b, rows, cols, false, "ce_loss" + at);
                 crossEntropy(b, rows, cols, true, "ce_grad" + at);
+                for (Storage st : OpenClHalfVariantTest.STORAGES) {
+                    mark("half " + st + at);
+                    OpenClHalfVariantTest.check(b, RowOp.SOFTMAX, st, rows, cols, 1f, v);
+                    OpenClHalfVariantTest.check(b, RowOp.LOG_SOFTMAX, st, rows, cols, 1 / 3f, v);
+                }
             }
         }
         b.forceVariant(null);

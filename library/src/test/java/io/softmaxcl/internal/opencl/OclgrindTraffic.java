@@ -13,7 +13,9 @@ import java.util.regex.Pattern;
  * "traffic" runs ("@@run OP VARIANT ROWSxCOLS" then the counts of each kernel it launched), beside the floor and
  * the bound {@link OclgrindTest} asserts. Floors: softmax reads and writes each element once (8 B), masked adds
  * its mask byte, the loss reads once (4 B), the gradient writes once more; per row the loss adds its target and
- * loss (8 B); the row reductions (argmax, log Σ exp, entropy) read once and write one value per row. A row that no longer fits in one work-group's registers is read twice (+4 B).
+ * loss (8 B); the row reductions (argmax, log Σ exp, entropy) read once and write one value per row; half storage
+ * ({@code softmax_f16}, {@code softmax_bf16_f32}, ...) counts 2 bytes per half element. A row that no longer fits in
+ * one work-group's registers is read twice (+4 B, +2 B for half input).
  */
 final class OclgrindTraffic {
 
@@ -65,6 +67,7 @@ final class OclgrindTraffic {
         return switch (op) {
             case "softmax", "log_softmax", "temperature" -> 8;
             case "softmax_f16", "softmax_bf16" -> 4;
+            case "softmax_f16_f32", "softmax_bf16_f32" -> 6;
             case "masked" -> 9;
             case "softmax_backward", "log_softmax_backward" -> 12;
             case "ce_loss" -> 4 + 8.0 / cols;
@@ -83,15 +86,23 @@ final class OclgrindTraffic {
         if (variant.equals("ROW_REDUCE")) {
             return floor(op, cols) + 0.05;
         }
+        boolean halfIn = op.endsWith("f16") || op.endsWith("f16_f32");
         if (variant.equals("ROW_SPLIT_GROUPS")) {
-            return op.equals("masked") ? 14.5 : 12.5;
+            // Read twice plus the partials; half input: 2 + 2 bytes read, its output's bytes written.
+            return op.equals("masked") ? 14.5 : halfIn ? floor(op, cols) + 2.5 : 12.5;
         }
-        double again = cols <= HELD_COLS ? 0 : switch (op) {
+        double again = cols <= HELD_COLS ? 0 : halfIn ? 2 : switch (op) {
             case "masked" -> 5;
             case "softmax_backward" -> 8;
             default -> 4;
         };
         return floor(op, cols) + again + 0.05;
+    }
+
+    /** The op-name suffix of a half-storage run: {@code _f16} (in and out), {@code _bf16_f32} (bf16 in, f32 out). */
+    static String storageSuffix(Storage st) {
+        String in = "_" + st.x().name().toLowerCase(Locale.ROOT);
+        return st.y() == st.x() ? in : in + "_" + st.y().name().toLowerCase(Locale.ROOT);
     }
 
     static String table(List<Row> rows) {
