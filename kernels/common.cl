@@ -178,10 +178,19 @@ inline ushortV to_bf16V(floatV v) {
 }
 #define LOADV_0(p) vloadV(0, p)
 #define LOADV_1(p) CAT(vload_half, VW)(0, p)
-#define LOADV_2(p) as_floatV(CAT(convert_uint, VW)(CAT(vload, VW)(0, p)) << 16)
+#if UNALIGNED_PTR
+// As for floats: one vector access through a 2-byte-aligned vector pointer (PoCL made 16 scalar stores of vstore16).
+typedef ushortV __attribute__((aligned(2))) ushortV_u;
+#define vloadUV(p) (*(__global const ushortV_u*) (p))
+#define vstoreUV(v, p) (*(__global ushortV_u*) (p) = (v))
+#else
+#define vloadUV(p) CAT(vload, VW)(0, p)
+#define vstoreUV(v, p) CAT(vstore, VW)(v, 0, p)
+#endif
+#define LOADV_2(p) as_floatV(CAT(convert_uint, VW)(vloadUV(p)) << 16)
 #define STOREV_0(v, p) vstoreV(v, 0, p)
 #define STOREV_1(v, p) CAT(CAT(vstore_half, VW), _rte)(v, 0, p)
-#define STOREV_2(v, p) CAT(vstore, VW)(to_bf16V(v), 0, p)
+#define STOREV_2(v, p) vstoreUV(to_bf16V(v), p)
 #define LOADV_X(p) KIND(LOADV_, X_KIND)(p)
 #define LOADV_Y(p) KIND(LOADV_, Y_KIND)(p)
 #define STOREV_Y(v, p) KIND(STOREV_, Y_KIND)(v, p)

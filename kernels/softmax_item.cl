@@ -62,16 +62,17 @@ inline float range_max(int op, __global const ELEM_X* x, size_t k0, int lo, int 
     return hmax(m);
 }
 
-// Sum of exp(v - m) over [lo, hi); when store, each exp is also written to y (the output) for the scale pass.
-inline float range_sum(int op, __global const ELEM_X* x, gY* y, size_t k0, int lo, int hi, float inv_t,
-                       __global const uchar* mask, int has_mask, float m, int store) {
+// Sum of exp(v - m) over [lo, hi); when store, each exp is also parked as a float at park[pk0 + j] for the scale
+// pass (park is y itself for float output, at pk0 = k0; else a float scratch row).
+inline float range_sum(int op, __global const ELEM_X* x, gfloat* park, size_t pk0, size_t k0, int lo, int hi,
+                       float inv_t, __global const uchar* mask, int has_mask, float m, int store) {
     int n = hi - lo;
     if (n < VW) {
         float s = 0.0f;
         for (int j = lo; j < hi; j++) {
             float e = exp_shifted1(op, op_value(op, LOAD_X(x, k0 + j), inv_t, mask, has_mask, k0 + j), m, inv_t);
             if (store) {
-                STORE_Y(y, k0 + j, e);
+                park[pk0 + j] = e;
             }
             s += e;
         }
@@ -85,7 +86,7 @@ inline float range_sum(int op, __global const ELEM_X* x, gY* y, size_t k0, int l
         for (; j <= end; j += VW) {
             floatV e = exp_shifted(op, load_values(op, x, k0 + j, inv_t, mask, has_mask), m, inv_t);
             if (store) {
-                STOREV_Y(e, y + k0 + j);
+                vstoreV(e, 0, park + pk0 + j);
             }
             block += e;
         }
@@ -95,7 +96,7 @@ inline float range_sum(int op, __global const ELEM_X* x, gY* y, size_t k0, int l
         int start = hi - VW;
         floatV e = exp_shifted(op, load_values(op, x, k0 + start, inv_t, mask, has_mask), m, inv_t);
         if (store) {
-            STOREV_Y(e, y + k0 + start);
+            vstoreV(e, 0, park + pk0 + start);
         }
         // Lanes before j were already counted.
         total += select((floatV) 0.0f, e, lanes() >= (intV) (j - start));
@@ -103,9 +104,10 @@ inline float range_sum(int op, __global const ELEM_X* x, gY* y, size_t k0, int l
     return hsum(total);
 }
 
-// Final pass over [lo, hi). When scale_stored, y already holds exp(v - m) from range_sum (softmax and masked).
-inline void range_write(int op, __global const ELEM_X* x, gY* y, size_t k0, int lo, int hi, float inv_t,
-                        __global const uchar* mask, int has_mask, float m, float s, int scale_stored) {
+// Final pass over [lo, hi). When scale_stored, park[pk0 + j] holds exp(v - m) from range_sum (softmax, masked).
+inline void range_write(int op, __global const ELEM_X* x, gY* y, gfloat* park, size_t pk0, size_t k0, int lo,
+                        int hi, float inv_t, __global const uchar* mask, int has_mask, float m, float s,
+                        int scale_stored) {
     // A masked row with nothing kept has s == 0 and every stored exp 0: it must stay 0, not 0 * inf.
     float inv_s = (op == OP_MASKED_SOFTMAX && s == 0.0f) ? 0.0f : 1.0f / s;
     float log_s = log(s);
@@ -114,7 +116,7 @@ inline void range_write(int op, __global const ELEM_X* x, gY* y, size_t k0, int 
         for (int j = lo; j < hi; j++) {
             float v = op_value(op, LOAD_X(x, k0 + j), inv_t, mask, has_mask, k0 + j);
             float r = op == OP_LOG_SOFTMAX ? SHIFT(v, m, inv_t) - log_s
-                    : scale_stored ? LOAD_Y(y, k0 + j) * inv_s : exp_shifted1(op, v, m, inv_t) * inv_s;
+                    : scale_stored ? park[pk0 + j] * inv_s : exp_shifted1(op, v, m, inv_t) * inv_s;
             // Dropped elements stay 0 even when a kept NaN or +Inf made the sum NaN.
             STORE_Y(y, k0 + j, (op == OP_MASKED_SOFTMAX && v == -INFINITY) ? 0.0f : r);
         }
@@ -128,10 +130,10 @@ inline void range_write(int op, __global const ELEM_X* x, gY* y, size_t k0, int 
         } else if (op == OP_MASKED_SOFTMAX) {
             // Dropped elements stay 0 even when a kept NaN or +Inf made the sum NaN.
             floatV v = load_values(op, x, k0 + j, inv_t, mask, has_mask);
-            r = (scale_stored ? LOADV_Y(y + k0 + j) : exp_shifted(op, v, m, inv_t)) * inv_s;
+            r = (scale_stored ? vloadV(0, park + pk0 + j) : exp_shifted(op, v, m, inv_t)) * inv_s;
             r = select(r, (floatV) 0.0f, v == (floatV) (-INFINITY));
         } else if (scale_stored) {
-            r = LOADV_Y(y + k0 + j) * inv_s;
+            r = vloadV(0, park + pk0 + j) * inv_s;
         } else {
             r = exp_shifted(op, load_values(op, x, k0 + j, inv_t, mask, has_mask), m, inv_t) * inv_s;
         }
@@ -149,19 +151,31 @@ inline void range_write(int op, __global const ELEM_X* x, gY* y, size_t k0, int 
     }
 }
 
+// Float output: one work-item per row, the exps parked in y itself. Half output (y cannot hold an exp without
+// rounding it twice): each work-item takes rows g, g + G, ... (G = the global size) and parks their exps in its
+// own float scratch row, reused row after row so that it stays in the core's cache.
 inline void item_row(__global const ELEM_X* x, gY* y, int rows, int cols, int op, float inv_t,
-                     __global const uchar* mask, int has_mask) {
-    int row = get_global_id(0);
-    if (row >= rows) {
+                     __global const uchar* mask, int has_mask, gfloat* scratch) {
+    int g = get_global_id(0);
+    int n = ROW_COLS(cols);
+    int store = op != OP_LOG_SOFTMAX;
+#if Y_EXACT
+    if (g >= rows) {
         return;
     }
-    int n = ROW_COLS(cols);
-    size_t k0 = (size_t) row * n;
-    float m = range_max(op, x, k0, 0, n, inv_t, mask, has_mask);
-    // exps parked in y only where y holds them exactly (a half output would be rounded twice).
-    int store = op != OP_LOG_SOFTMAX && Y_EXACT;
-    float s = range_sum(op, x, y, k0, 0, n, inv_t, mask, has_mask, m, store);
-    range_write(op, x, y, k0, 0, n, inv_t, mask, has_mask, m, s, store);
+    int stride = rows;
+    gfloat* park = (gfloat*) y;
+#else
+    int stride = get_global_size(0);
+    gfloat* park = scratch;
+#endif
+    for (int row = g; row < rows; row += stride) {
+        size_t k0 = (size_t) row * n;
+        size_t pk0 = Y_EXACT ? k0 : (size_t) g * n;
+        float m = range_max(op, x, k0, 0, n, inv_t, mask, has_mask);
+        float s = range_sum(op, x, park, pk0, k0, 0, n, inv_t, mask, has_mask, m, store);
+        range_write(op, x, y, park, pk0, k0, 0, n, inv_t, mask, has_mask, m, s, store);
+    }
 }
 
 // Split rows, step 1: work-item (row, chunk) writes the (max, sum) of its chunk of chunk_len columns.
@@ -181,7 +195,9 @@ inline void item_partial(__global const ELEM_X* x, __global float2* partial, int
     int pmask = op == OP_MASKED_SOFTMAX && has_mask;
     float m = range_max(OP_MASKED_SOFTMAX, x, k0, lo, hi, inv_t, mask, pmask);
     // Softmax and masked softmax keep exp(v - chunk max) in y, so the finish step only rescales (one exp each).
-    float s = range_sum(OP_MASKED_SOFTMAX, x, y, k0, lo, hi, inv_t, mask, pmask, m, op != OP_LOG_SOFTMAX && Y_EXACT);
+    // (Half output: nothing parked, the finish step recomputes each exp.)
+    float s = range_sum(OP_MASKED_SOFTMAX, x, (gfloat*) y, k0, k0, lo, hi, inv_t, mask, pmask, m,
+                        op != OP_LOG_SOFTMAX && Y_EXACT);
     partial[g] = (float2) (m, s);
 }
 
@@ -203,21 +219,23 @@ inline void item_finish(__global const ELEM_X* x, gY* y, __global const float2* 
     }
     size_t k0 = (size_t) row * cols;
     if (op == OP_LOG_SOFTMAX || !Y_EXACT) {
-        range_write(op, x, y, k0, lo, hi, inv_t, mask, has_mask, r.m, r.d, 0);
+        range_write(op, x, y, (gfloat*) y, k0, k0, lo, hi, inv_t, mask, has_mask, r.m, r.d, 0);
     } else {
         // y holds exp(v - mc); exp(v - M) / S = y / (S * exp(M - mc)). A NaN here (M = mc = -Inf: an all -Inf
         // row) is the NaN softmax owes that row; masked rows map dropped elements to 0 regardless.
         float mc = partial[g].x;
-        range_write(op, x, y, k0, lo, hi, inv_t, mask, has_mask, mc, r.d * exp(SHIFT(r.m, mc, inv_t)), 1);
+        range_write(op, x, y, (gfloat*) y, k0, k0, lo, hi, inv_t, mask, has_mask, mc, r.d * exp(SHIFT(r.m, mc, inv_t)),
+                    1);
     }
 }
 
 // One kernel per op, so that the op is a constant and its branches vanish from the inner loops. The op argument
-// is kept (and ignored) so that every forward kernel takes the same arguments.
+// is kept (and ignored) so that every forward kernel takes the same arguments; softmax_item's scratch (a float
+// row per work-item) is only used for half output.
 #define ITEM_KERNELS(SUFFIX, OP) \
 __kernel void softmax_item##SUFFIX(__global const ELEM_X* x, gY* y, int rows, int cols, int op, float inv_t, \
-                                   __global const uchar* mask, int has_mask) { \
-    item_row(x, y, rows, cols, OP, inv_t, mask, has_mask); \
+                                   __global const uchar* mask, int has_mask, gfloat* scratch) { \
+    item_row(x, y, rows, cols, OP, inv_t, mask, has_mask, scratch); \
 } \
 __kernel void softmax_item_partial##SUFFIX(__global const ELEM_X* x, __global float2* partial, int rows, int cols, \
                                            int op, float inv_t, __global const uchar* mask, int has_mask, \

@@ -242,9 +242,9 @@ final class BenchCommand implements Callable<Integer> {
             BenchTimings kernel = null;
             BenchTimings deviceCopy = null;
             DeviceBenchmark device = backend.deviceBenchmark().orElse(null);
-            if (device != null && dtype == DType.F32) {   // device kernels: float32
+            if (device != null) {   // device kernels on rows stored as dtype, in and out
                 if (op.kernelOp() != null) {
-                    kernel = deviceTimes(sampler, (w, n) -> device.kernelTimes(op.kernelOp(), shape.rows(),
+                    kernel = deviceTimes(sampler, (w, n) -> device.kernelTimes(op.kernelOp(), dtype, shape.rows(),
                             shape.cols(), w, n));
                 }
                 // The device's own copy of bytes/2 moves the same bytes as the operation (a read and a write).

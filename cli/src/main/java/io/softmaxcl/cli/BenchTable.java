@@ -73,22 +73,28 @@ final class BenchTable {
         return out.toString();
     }
 
-    /** With half rows in the run: rows/s, GB/s and the ratio of rows/s to float32 for the same backend, op, shape. */
+    /**
+     * With half rows in the run: rows/s, GB/s and the ratio of rows/s to float32 for the same backend, op, shape;
+     * for a device, also the ratio of its kernel-only times.
+     */
     static String dtypeRatios(List<BenchResult> results) {
         if (results.stream().noneMatch(r -> r.dtype() != DType.F32)) {
             return "";
         }
         StringBuilder out = new StringBuilder("\nstorage types: rows/s (median), GB/s, and rows/s over f32's in this"
-                + " run (same backend, op, shape)\n");
-        out.append(String.format(Locale.ROOT, "%-20s %-12s %-14s %12s %8s %8s%n", "op", "shape", "backend",
-                "rows/s", "GB/s", "vs f32"));
+                + " run (same backend, op, shape); kernel: the device's kernel-only rows/s over f32's\n");
+        out.append(String.format(Locale.ROOT, "%-20s %-12s %-14s %12s %8s %8s %8s%n", "op", "shape", "backend",
+                "rows/s", "GB/s", "vs f32", "kernel"));
         for (BenchResult r : results) {
             BenchResult f32 = results.stream().filter(c -> c.dtype() == DType.F32 && c.op() == r.op()
                     && c.shape().equals(r.shape()) && c.backend().equals(r.backend())).findFirst().orElse(null);
             Double ratio = f32 == null ? null : r.rowsPerSecond() / f32.rowsPerSecond();
-            out.append(String.format(Locale.ROOT, "%-20s %-12s %-14s %12s %8s %8s", r.op().id(), r.shape(),
+            Double kernel = f32 == null || f32.kernel() == null || r.kernel() == null ? null
+                    : (double) f32.kernel().median() / r.kernel().median();
+            out.append(String.format(Locale.ROOT, "%-20s %-12s %-14s %12s %8s %8s %8s", r.op().id(), r.shape(),
                     r.backend() + " " + BenchCommand.label(r.dtype()), String.format(Locale.ROOT, "%.4g",
-                            r.rowsPerSecond()), num(r.gbps()), times(ratio)).stripTrailing()).append('\n');
+                            r.rowsPerSecond()), num(r.gbps()), times(ratio), times(kernel)).stripTrailing())
+                    .append('\n');
         }
         return out.toString();
     }

@@ -185,6 +185,24 @@ class BenchCommandTest {
     }
 
     @Test
+    void openClTimesItsHalfKernelsOnRowsStoredInTheirOwnType() throws Exception {
+        TestBackends.requireOpenCl();
+        Path json = dir.resolve("ocl-half.json");
+        Object[] r = cli("bench", "--backend", "opencl", "--shapes", "3x40", "--dtype", "f32,bf16,f16", "--warmup",
+                "0", "--reps", "2", "--no-progress", "--json", json.toString());
+        assertEquals(0, r[0], (String) r[2]);
+        List<Map<String, Object>> records = results(json);
+        assertEquals(3, records.size());
+        for (Map<String, Object> rec : records) {
+            assertTrue(num(rec, "kernel_median_ns") > 0, "kernel-only time for every dtype: " + rec);
+            assertEquals((rec.get("dtype").equals("f32") ? 8.0 : 4.0) * 120, num(rec, "bytes"), rec.toString());
+        }
+        // The storage table's kernel column holds a ratio for each half line.
+        assertTrue(java.util.regex.Pattern.compile("opencl bf16 .*x +[0-9.]+x").matcher((String) r[1]).find(),
+                (String) r[1]);
+    }
+
+    @Test
     void allSkipsAnUnusableOpenClWithOneLineSayingWhy() {
         String reason = TestBackends.openClUnavailableReason();
         Object[] r = cli("bench", "--backend", "all", "--shapes", "2x8", "--warmup", "0", "--reps", "3",

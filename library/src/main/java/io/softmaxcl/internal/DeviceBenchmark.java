@@ -6,8 +6,11 @@ package io.softmaxcl.internal;
  */
 public interface DeviceBenchmark {
 
-    /** Nanoseconds per call of {@code op} on resident {@code rows × cols} data, one entry per repetition. */
-    long[] kernelTimes(RowOp op, int rows, int cols, int warmup, int reps);
+    /**
+     * Nanoseconds per call of {@code op} on resident {@code rows × cols} data stored as {@code type} in and out,
+     * one entry per repetition.
+     */
+    long[] kernelTimes(RowOp op, io.softmaxcl.DType type, int rows, int cols, int warmup, int reps);
 
     /** Nanoseconds per device-to-device copy ({@code clEnqueueCopyBuffer}) of {@code bytes} bytes, per repetition. */
     long[] copyTimes(long bytes, int warmup, int reps);

@@ -58,6 +58,8 @@ final class ClSession {
     DeviceBuffer bufC;
     DeviceBuffer bufMask;
     DeviceBuffer bufPartial;
+    /** Float rows of the work-item kernels writing half output (one per work-item, see softmax_item.cl). */
+    DeviceBuffer bufScratch;
 
     /** Opens a session whose work-group kernels run {@code groupSize} wide, or narrower if the driver says so. */
     ClSession(ClDevice device, int groupSize, boolean asCpu) {
@@ -75,6 +77,7 @@ final class ClSession {
             bufC = newBuffer();
             bufMask = newBuffer();
             bufPartial = newBuffer();
+            bufScratch = newBuffer();
         } catch (RuntimeException e) {
             release();
             throw e;
@@ -196,7 +199,7 @@ final class ClSession {
 
     /** Releases everything the session holds; idempotent. */
     void release() {
-        for (DeviceBuffer b : new DeviceBuffer[] {bufA, bufB, bufC, bufMask, bufPartial}) {
+        for (DeviceBuffer b : new DeviceBuffer[] {bufA, bufB, bufC, bufMask, bufPartial, bufScratch}) {
             if (b != null) {
                 b.release();
             }

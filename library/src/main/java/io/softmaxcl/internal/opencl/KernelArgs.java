@@ -59,7 +59,15 @@ final class KernelArgs {
         }
     }
 
-    /** softmax_item_*, softmax_tiny_*, softmax_held: {@code (x, y, rows, cols, op, inv_t, mask, has_mask)}. */
+    /** softmax_item_*: the forward arguments, then {@code scratch} (float rows; used only for half output). */
+    static Binder item(Rows r, cl_mem scratch) {
+        return k -> {
+            r.bindTo(k, r.y());
+            Cl.argMem(k, 8, scratch);
+        };
+    }
+
+    /** softmax_tiny_*, softmax_held: {@code (x, y, rows, cols, op, inv_t, mask, has_mask)}. */
     static Binder forward(Rows r) {
         return k -> r.bindTo(k, r.y());
     }

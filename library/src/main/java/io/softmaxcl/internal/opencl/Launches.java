@@ -38,8 +38,16 @@ final class Launches {
                     return List.of(new Launch("softmax_tiny", session.fixedCols().kernel(cols, op, st),
                             roundUp(items, local), local, KernelArgs.forward(r)));
                 }
-                return List.of(new Launch("softmax_item", session.kernel(KernelArgs.perOpName("softmax_item", op), st),
-                        roundUp(rows, plan.local()), plan.local(), KernelArgs.forward(r)));
+                cl_kernel item = session.kernel(KernelArgs.perOpName("softmax_item", op), st);
+                if (st.y() == io.softmaxcl.DType.F32) {
+                    return List.of(new Launch("softmax_item", item, roundUp(rows, plan.local()), plan.local(),
+                            KernelArgs.item(r, r.y())));
+                }
+                // Half output: a few work-items, each taking every items-th row with a float scratch row of its
+                // own that stays in cache (softmax_item.cl).
+                int items = Math.min(rows, 4 * device.computeUnits());
+                cl_mem scratch = session.bufScratch.ensure((long) items * cols * 4);
+                return List.of(new Launch("softmax_item", item, items, 1, KernelArgs.item(r, scratch)));
             }
             case ROWS_PER_GROUP -> {
                 int rowsPerGroup = groupSize / plan.team();

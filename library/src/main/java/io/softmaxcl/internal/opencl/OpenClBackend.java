@@ -292,16 +292,21 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     // ---- DeviceBenchmark ---------------------------------------------------------------------------------------
 
     @Override
-    public long[] kernelTimes(RowOp op, int rows, int cols, int warmup, int reps) {
+    public long[] kernelTimes(RowOp op, DType type, int rows, int cols, int warmup, int reps) {
+        return kernelTimes(op, new Storage(type, type), rows, cols, warmup, reps);
+    }
+
+    /** As {@link #kernelTimes(RowOp, DType, int, int, int, int)} for any input and output storage. */
+    long[] kernelTimes(RowOp op, Storage st, int rows, int cols, int warmup, int reps) {
         lock.lock();
         try {
             ensureOpen();
             long n = (long) rows * cols;
-            cl_mem x = bufA.ensure(n * 4);
-            cl_mem y = bufB.ensure(n * 4);
+            cl_mem x = bufA.ensure(n * st.xBytes());
+            cl_mem y = bufB.ensure(n * st.yBytes());
             boolean hasMask = op == RowOp.MASKED_SOFTMAX;
             cl_mem m = bufMask.ensure(hasMask ? n : 1);
-            fillRandom(x, n);
+            fillRandom(x, n, st.x());
             if (hasMask) {
                 byte[] ones = new byte[(int) Math.min(n, 1 << 24)];
                 java.util.Arrays.fill(ones, (byte) 1);
@@ -311,7 +316,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                             null), "clEnqueueWriteBuffer");
                 }
             }
-            KernelArgs.Rows args = new KernelArgs.Rows(x, y, rows, cols, op, 1f, m, hasMask);
+            KernelArgs.Rows args = new KernelArgs.Rows(x, y, rows, cols, op, 1f, m, hasMask, st);
             KernelPlan plan = tunedPlan(rows, args);
             java.util.List<Launch> launch = launches.forward(plan, args);
             return timed(warmup, reps, () -> {
@@ -377,15 +382,23 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         return planner.describe(rows, cols);
     }
 
-    private void fillRandom(cl_mem x, long n) {
+    /** Fills {@code x} with {@code n} uniform values in [-4, 4) stored as {@code type}. */
+    private void fillRandom(cl_mem x, long n, DType type) {
         SplittableRandom rnd = new SplittableRandom(42);
         float[] block = new float[(int) Math.min(n, 1 << 22)];
         for (int i = 0; i < block.length; i++) {
             block[i] = (float) (rnd.nextDouble() * 8 - 4);
         }
+        Object rows = block;
+        if (type != DType.F32) {
+            short[] bits = new short[block.length];
+            io.softmaxcl.internal.HalfFloats.encode(type, block, 0, bits, 0, block.length);
+            rows = bits;
+        }
+        long eb = Storage.bytes(type);
         for (long off = 0; off < n; off += block.length) {
             long len = Math.min(block.length, n - off);
-            Cl.check(CL.clEnqueueWriteBuffer(queue, x, CL.CL_TRUE, off * 4, len * 4, Pointer.to(block), 0, null,
+            Cl.check(CL.clEnqueueWriteBuffer(queue, x, CL.CL_TRUE, off * eb, len * eb, host(rows, 0, eb), 0, null,
                     null), "clEnqueueWriteBuffer");
         }
     }
