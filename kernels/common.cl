@@ -15,8 +15,10 @@
 
 // Element storage, chosen by build defines so that half-precision storage is a switch; arithmetic is float32
 // either way. X_F16 / X_BF16 set the input's type, Y_F16 / Y_BF16 the output's (default float; STORAGE_F16 and
-// STORAGE_BF16 set both). F16: IEEE half via vload_half/vstore_half_rte (core OpenCL, no cl_khr_fp16 needed);
-// BF16: bfloat16 as ushort, the upper half of the float bits, rounded to nearest even, NaN kept quiet.
+// STORAGE_BF16 set both). Both half types travel as ushort bits and convert with integer operations, bit for bit
+// as the host's HalfFloats does (exact decode; round to nearest even; NaN quiet, its top payload bits kept;
+// overflow to ±Inf; subnormals kept). F16 does not use vload_half/vstore_half: PoCL's vector forms assume the
+// vector's natural alignment (an aligned store faulted on a row at an odd offset). No cl_khr_fp16 is needed.
 //   ELEM_X, ELEM_Y        the types in global memory; ELEM too when they are the same (in-place kernels)
 //   LOAD_X(p, i)          element i of an input as float; LOAD_Y(p, i) of an output (y used as scratch)
 //   STORE_Y(p, i, v)      writes float v, rounded once to the output's type
@@ -32,7 +34,7 @@
 #endif
 #if defined(X_F16)
 #define X_KIND 1
-#define ELEM_X half
+#define ELEM_X ushort
 #elif defined(X_BF16)
 #define X_KIND 2
 #define ELEM_X ushort
@@ -42,7 +44,7 @@
 #endif
 #if defined(Y_F16)
 #define Y_KIND 1
-#define ELEM_Y half
+#define ELEM_Y ushort
 #elif defined(Y_BF16)
 #define Y_KIND 2
 #define ELEM_Y ushort
@@ -60,11 +62,48 @@ inline ushort to_bf16(float v) {
     return isnan(v) ? (ushort) ((b >> 16) | 0x40) : (ushort) ((b + 0x7FFF + ((b >> 16) & 1)) >> 16);
 }
 
+inline float from_bf16(ushort h) {
+    uint b = ((uint) h) << 16;
+    return as_float((b & 0x7fffffff) > 0x7f800000 ? b | 0x00400000 : b);
+}
+
+// float16 bits -> float: rebias the exponent; Inf/NaN keep an all-ones exponent (NaN made quiet); zero and
+// subnormals are mant * 2^-24, exact in float.
+inline float from_f16(ushort hb) {
+    uint h = hb;
+    uint em = h & 0x7fff;
+    uint r = em >= 0x7c00 ? (em << 13) | 0x7f800000 | ((em & 0x3ff) != 0 ? 0x00400000 : 0)
+            : (em << 13) + 0x38000000;
+    if (em < 0x400) {
+        r = as_uint((float) em * 0x1p-24f);
+    }
+    return as_float(r | ((h & 0x8000) << 16));
+}
+
+// float -> float16 bits, to nearest even: NaN quiet with its top payload bits; >= 65520 -> Inf; below 2^-14 a
+// subnormal, |v| * 2^24 rounded to an integer by adding 2^23 (exact: the product is below 1024).
+inline ushort to_f16(float v) {
+    uint b = as_uint(v);
+    uint a = b & 0x7fffffff;
+    uint e = a - 0x38000000;
+    uint r = (e + 0xfff + ((e >> 13) & 1)) >> 13;
+    if (a < 0x38800000) {
+        r = as_uint(as_float(a) * 16777216.0f + 8388608.0f) - 0x4b000000;
+    }
+    if (a >= 0x477ff000) {
+        r = 0x7c00;
+    }
+    if (a > 0x7f800000) {
+        r = 0x7e00 | ((a >> 13) & 0x3ff);
+    }
+    return (ushort) (r | ((b >> 16) & 0x8000));
+}
+
 #define LOAD_0(p, i) ((p)[i])
-#define LOAD_1(p, i) vload_half((i), (p))
-#define LOAD_2(p, i) as_float(((uint) (p)[i]) << 16)
+#define LOAD_1(p, i) from_f16((p)[i])
+#define LOAD_2(p, i) from_bf16((p)[i])
 #define STORE_0(p, i, v) ((p)[i] = (v))
-#define STORE_1(p, i, v) vstore_half_rte((v), (i), (p))
+#define STORE_1(p, i, v) ((p)[i] = to_f16(v))
 #define STORE_2(p, i, v) ((p)[i] = to_bf16(v))
 #define KIND_(op, k) op##k
 #define KIND(op, k) KIND_(op, k)
@@ -169,15 +208,39 @@ typedef ucharV __attribute__((aligned(1))) ucharV_u;
 #define uintV CAT(uint, VW)
 #define ushortV CAT(ushort, VW)
 
-// VW elements of each storage type (see ELEM_X above); bf16 vectors through their ushort bits.
+// VW elements of each storage type (see ELEM_X above), the scalar conversions above lane by lane, branch-free.
 inline ushortV to_bf16V(floatV v) {
     uintV b = as_uintV(v);
     uintV r = (b + 0x7FFF + ((b >> 16) & 1)) >> 16;
     r = select(r, (b >> 16) | 0x40, as_uintV(isnan(v)));
     return CAT(convert_ushort, VW)(r);
 }
-#define LOADV_0(p) vloadV(0, p)
-#define LOADV_1(p) CAT(vload_half, VW)(0, p)
+
+inline floatV from_bf16V(ushortV hv) {
+    uintV b = CAT(convert_uint, VW)(hv) << 16;
+    return as_floatV(select(b, b | 0x00400000, (b & 0x7fffffff) > 0x7f800000));
+}
+
+inline floatV from_f16V(ushortV hv) {
+    uintV h = CAT(convert_uint, VW)(hv);
+    uintV em = h & 0x7fff;
+    uintV r = (em << 13) + 0x38000000;
+    uintV special = (em << 13) | 0x7f800000 | select((uintV) 0, (uintV) 0x00400000, (em & 0x3ff) != 0);
+    r = select(r, special, em >= 0x7c00);
+    r = select(r, as_uintV(CAT(convert_float, VW)(em) * 0x1p-24f), em < 0x400);
+    return as_floatV(r | ((h & 0x8000) << 16));
+}
+
+inline ushortV to_f16V(floatV v) {
+    uintV b = as_uintV(v);
+    uintV a = b & 0x7fffffff;
+    uintV e = a - 0x38000000;
+    uintV r = (e + 0xfff + ((e >> 13) & 1)) >> 13;
+    r = select(r, as_uintV(as_floatV(a) * 16777216.0f + 8388608.0f) - 0x4b000000, a < 0x38800000);
+    r = select(r, (uintV) 0x7c00, a >= 0x477ff000);
+    r = select(r, 0x7e00 | ((a >> 13) & 0x3ff), a > 0x7f800000);
+    return CAT(convert_ushort, VW)(r | ((b >> 16) & 0x8000));
+}
 #if UNALIGNED_PTR
 // As for floats: one vector access through a 2-byte-aligned vector pointer (PoCL made 16 scalar stores of vstore16).
 typedef ushortV __attribute__((aligned(2))) ushortV_u;
@@ -187,9 +250,11 @@ typedef ushortV __attribute__((aligned(2))) ushortV_u;
 #define vloadUV(p) CAT(vload, VW)(0, p)
 #define vstoreUV(v, p) CAT(vstore, VW)(v, 0, p)
 #endif
-#define LOADV_2(p) as_floatV(CAT(convert_uint, VW)(vloadUV(p)) << 16)
+#define LOADV_0(p) vloadV(0, p)
+#define LOADV_1(p) from_f16V(vloadUV(p))
+#define LOADV_2(p) from_bf16V(vloadUV(p))
 #define STOREV_0(v, p) vstoreV(v, 0, p)
-#define STOREV_1(v, p) CAT(CAT(vstore_half, VW), _rte)(v, 0, p)
+#define STOREV_1(v, p) vstoreUV(to_f16V(v), p)
 #define STOREV_2(v, p) vstoreUV(to_bf16V(v), p)
 #define LOADV_X(p) KIND(LOADV_, X_KIND)(p)
 #define LOADV_Y(p) KIND(LOADV_, Y_KIND)(p)

@@ -73,9 +73,9 @@ void cross_entropy(__global ELEM* x, __global const int* targets, __global float
 }
 
 // CPU devices: one work-item per row with wide vectors (see softmax_item.cl for why). Passes: max; sum of
-// exp(x - max) (with the gradient: the exps stored in place) and sum(x - max); the gradient. Full vectors first,
+// exp(x - max) (with the gradient and float logits: the exps stored in place) and sum(x - max); the gradient. Full vectors first,
 // then a scalar tail (no overlapping vector: x is rewritten in place).
-__kernel void cross_entropy_item(gfloat* x, __global const int* targets, __global float* loss, int rows, int cols,
+__kernel void cross_entropy_item(gY* x, __global const int* targets, __global float* loss, int rows, int cols,
                                  int ignore_index, float eps, float grad_scale) {
     int row = get_global_id(0);
     if (row >= rows) {
@@ -88,23 +88,23 @@ __kernel void cross_entropy_item(gfloat* x, __global const int* targets, __globa
     if (t == ignore_index) {
         if (grad) {
             for (int j = 0; j < full; j += VW) {
-                vstoreV((floatV) 0.0f, 0, x + k0 + j);
+                STOREV_Y((floatV) 0.0f, x + k0 + j);
             }
             for (int j = full; j < cols; j++) {
-                x[k0 + j] = 0.0f;
+                STORE_Y(x, k0 + j, 0.0f);
             }
         }
         loss[row] = 0.0f;
         return;
     }
-    float xt = x[k0 + t];
+    float xt = LOAD_X(x, k0 + t);
     floatV mv = (floatV) (-INFINITY);
     for (int j = 0; j < full; j += VW) {
-        mv = fmax(mv, vloadV(0, x + k0 + j));
+        mv = fmax(mv, LOADV_X(x + k0 + j));
     }
     float m = full > 0 ? hmax(mv) : -INFINITY;
     for (int j = full; j < cols; j++) {
-        m = fmax(m, x[k0 + j]);
+        m = fmax(m, LOAD_X(x, k0 + j));
     }
     floatV sv = (floatV) 0.0f;
     floatV cv = (floatV) 0.0f;
@@ -114,10 +114,10 @@ __kernel void cross_entropy_item(gfloat* x, __global const int* targets, __globa
         floatV bc = (floatV) 0.0f;
         int end = min(full, j + SUM_BLOCK);
         for (; j < end; j += VW) {
-            floatV d = vloadV(0, x + k0 + j) - m;
+            floatV d = LOADV_X(x + k0 + j) - m;
             floatV e = expNegV(d);
-            if (grad) {
-                vstoreV(e, 0, x + k0 + j);
+            if (grad && Y_EXACT) {
+                vstoreV(e, 0, (gfloat*) x + k0 + j);
             }
             bs += e;
             bc += d;
@@ -128,10 +128,10 @@ __kernel void cross_entropy_item(gfloat* x, __global const int* targets, __globa
     float s = hsum(sv);
     float c = hsum(cv);
     for (j = full; j < cols; j++) {
-        float d = x[k0 + j] - m;
+        float d = LOAD_X(x, k0 + j) - m;
         float e = expNeg1(d);
-        if (grad) {
-            x[k0 + j] = e;
+        if (grad && Y_EXACT) {
+            ((gfloat*) x)[k0 + j] = e;
         }
         s += e;
         c += d;
@@ -143,6 +143,7 @@ __kernel void cross_entropy_item(gfloat* x, __global const int* targets, __globa
     if (grad) {
         float inv_s = 1.0f / s;
         float off = eps / cols;
+#if Y_EXACT
         for (j = 0; j < full; j += VW) {
             vstoreV(grad_scale * (vloadV(0, x + k0 + j) * inv_s - off), 0, x + k0 + j);
         }
@@ -150,5 +151,16 @@ __kernel void cross_entropy_item(gfloat* x, __global const int* targets, __globa
             x[k0 + j] = grad_scale * (x[k0 + j] * inv_s - off);
         }
         x[k0 + t] -= grad_scale * (1.0f - eps);
+#else
+        // Half logits: nothing was parked (it would round twice); each gradient from its logit, rounded once,
+        // the target's from the saved x[t].
+        for (j = 0; j < full; j += VW) {
+            STOREV_Y(grad_scale * (expNegV(LOADV_X(x + k0 + j) - m) * inv_s - off), x + k0 + j);
+        }
+        for (j = full; j < cols; j++) {
+            STORE_Y(x, k0 + j, grad_scale * (expNeg1(LOAD_X(x, k0 + j) - m) * inv_s - off));
+        }
+        STORE_Y(x, k0 + t, grad_scale * (expNeg1(xt - m) * inv_s - off - (1.0f - eps)));
+#endif
     }
 }

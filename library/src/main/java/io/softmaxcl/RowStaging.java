@@ -41,8 +41,8 @@ final class RowStaging {
                     invTemperature, mask, maskOffset);
             return;
         }
-        if (mask == null && isArray(in) && isArray(out) && backend.forwardHalf(op, in.storage, in.offset, in.type,
-                out.storage, out.offset, out.type, rows, cols, invTemperature)) {
+        if (isArray(in) && isArray(out) && backend.forwardHalf(op, in.storage, in.offset, in.type,
+                out.storage, out.offset, out.type, rows, cols, invTemperature, mask, maskOffset)) {
             return;   // the backend converted inside its own passes
         }
         int block = blockRows(rows, cols);
@@ -83,6 +83,11 @@ final class RowStaging {
                     (float[]) dx.storage, dx.offset, rows, cols);
             return;
         }
+        if (y.storage instanceof short[] && dy.storage instanceof short[] && dx.storage instanceof short[]
+                && y.type == dy.type && y.type == dx.type && backend.backwardHalf(op, (short[]) y.storage, y.offset,
+                (short[]) dy.storage, dy.offset, (short[]) dx.storage, dx.offset, y.type, rows, cols)) {
+            return;   // the backend converted inside its own kernels
+        }
         int block = blockRows(rows, cols);
         backend.rowRanges(rows, cols, (from, to) -> {
             Scratch s = SCRATCH.get();
@@ -112,6 +117,10 @@ final class RowStaging {
             backend.crossEntropy((float[]) logits.storage, logits.offset, rows, cols, targets, targetOffset,
                     ignoreIndex, labelSmoothing, losses, gradScale);
             return;
+        }
+        if (logits.storage instanceof short[] && backend.crossEntropyHalf((short[]) logits.storage, logits.offset,
+                logits.type, rows, cols, targets, targetOffset, ignoreIndex, labelSmoothing, losses, gradScale)) {
+            return;   // the backend converted inside its own kernels
         }
         int block = blockRows(rows, cols);
         backend.rowRanges(rows, cols, (from, to) -> {

@@ -46,12 +46,32 @@ public interface ComputeBackend extends AutoCloseable {
                       int ignoreIndex, float labelSmoothing, float[] rowLoss, float gradScale);
 
     /**
-     * Softmax or log-softmax with half storage fused into the backend's passes: {@code in} and {@code out} each a
-     * {@code float[]} (F32) or {@code short[]} of F16/BF16 bits. False when the backend has no such path for this
-     * call (nothing written); the caller then stages blocks through float32.
+     * A forward op with half storage fused into the backend's passes: {@code in} and {@code out} each a
+     * {@code float[]} (F32) or {@code short[]} of F16/BF16 bits; {@code mask} as for {@link #forward}. False when
+     * the backend has no such path for this call (nothing written); the caller then stages blocks through float32.
      */
     default boolean forwardHalf(RowOp op, Object in, int inOffset, DType inType, Object out, int outOffset,
-                                DType outType, int rows, int cols, float invTemperature) {
+                                DType outType, int rows, int cols, float invTemperature, byte[] mask,
+                                int maskOffset) {
+        return false;
+    }
+
+    /**
+     * {@link #backward} on half rows, {@code y}, {@code dy} and {@code dx} all of one {@code type}. False when the
+     * backend has no such path (nothing written); the caller then stages through float32.
+     */
+    default boolean backwardHalf(RowOp op, short[] y, int yOffset, short[] dy, int dyOffset, short[] dx,
+                                 int dxOffset, DType type, int rows, int cols) {
+        return false;
+    }
+
+    /**
+     * {@link #crossEntropy} on half logits of {@code type}, a gradient written back in that type. False when the
+     * backend has no such path (nothing written); the caller then stages through float32.
+     */
+    default boolean crossEntropyHalf(short[] logits, int offset, DType type, int rows, int cols, int[] targets,
+                                     int targetOffset, int ignoreIndex, float labelSmoothing, float[] rowLoss,
+                                     float gradScale) {
         return false;
     }
 

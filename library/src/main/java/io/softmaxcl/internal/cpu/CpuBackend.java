@@ -222,8 +222,9 @@ final class CpuBackend implements ComputeBackend {
     /** Half rows with the conversions fused into the passes ({@link HalfRows}); few long rows are staged instead. */
     @Override
     public boolean forwardHalf(RowOp op, Object in, int inOffset, DType inType, Object out, int outOffset,
-                               DType outType, int rows, int cols, float invTemperature) {
-        if (!HalfRows.supports(op, cols) || (pool != null && cols >= SPLIT_MIN_COLS && rows < 2 * threads
+                               DType outType, int rows, int cols, float invTemperature, byte[] mask,
+                               int maskOffset) {
+        if (mask != null || !HalfRows.supports(op, cols) || (pool != null && cols >= SPLIT_MIN_COLS && rows < 2 * threads
                 && (long) rows * cols >= PARALLEL_MIN_ELEMENTS)) {
             return false;
         }

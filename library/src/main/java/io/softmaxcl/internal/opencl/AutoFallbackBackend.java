@@ -68,18 +68,41 @@ final class AutoFallbackBackend implements ComputeBackend {
     /** On the device (all or nothing there), or on the CPU backend after a failure, which may stage the call. */
     @Override
     public boolean forwardHalf(RowOp op, Object in, int inOffset, DType inType, Object out, int outOffset,
-                               DType outType, int rows, int cols, float invTemperature) {
+                               DType outType, int rows, int cols, float invTemperature, byte[] mask,
+                               int maskOffset) {
+        return halfCall(b -> b.forwardHalf(op, in, inOffset, inType, out, outOffset, outType, rows, cols,
+                invTemperature, mask, maskOffset));
+    }
+
+    @Override
+    public boolean backwardHalf(RowOp op, short[] y, int yOffset, short[] dy, int dyOffset, short[] dx,
+                                int dxOffset, DType type, int rows, int cols) {
+        return halfCall(b -> b.backwardHalf(op, y, yOffset, dy, dyOffset, dx, dxOffset, type, rows, cols));
+    }
+
+    @Override
+    public boolean crossEntropyHalf(short[] logits, int offset, DType type, int rows, int cols, int[] targets,
+                                    int targetOffset, int ignoreIndex, float labelSmoothing, float[] rowLoss,
+                                    float gradScale) {
+        return halfCall(b -> b.crossEntropyHalf(logits, offset, type, rows, cols, targets, targetOffset,
+                ignoreIndex, labelSmoothing, rowLoss, gradScale));
+    }
+
+    /**
+     * A half-storage call: on the device, whose half paths are all or nothing, so a failure is redone whole on
+     * the CPU backend (which may answer false: the caller then stages it through float32).
+     */
+    private boolean halfCall(java.util.function.Predicate<ComputeBackend> call) {
         if (cpu == null) {
             try {
-                return device.forwardHalf(op, in, inOffset, inType, out, outOffset, outType, rows, cols,
-                        invTemperature);
+                return call.test(device);
             } catch (BackendUnavailableException e) {
                 switchToCpu(e);
             } catch (IllegalStateException e) {
                 afterConcurrentFallback(e, new RowChunks.Done());
             }
         }
-        return cpu.forwardHalf(op, in, inOffset, inType, out, outOffset, outType, rows, cols, invTemperature);
+        return call.test(cpu);
     }
 
     @Override

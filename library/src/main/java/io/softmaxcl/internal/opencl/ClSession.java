@@ -34,6 +34,10 @@ final class ClSession {
     private static final String[] FORWARD_KERNELS = java.util.Arrays.stream(KERNELS)
             .filter(k -> k.startsWith("softmax_") && !k.startsWith("softmax_backward")).toArray(String[]::new);
 
+    /** The kernels with one storage type for all their rows: built too when a storage's input and output agree. */
+    private static final String[] SAME_TYPE_KERNELS = {"softmax_backward", "softmax_backward_item", "cross_entropy",
+            "cross_entropy_item"};
+
     /** The kernels launched with work-groups of the build's WG (whose own limit may be lower than the device's). */
     private static final String[] GROUP_KERNELS = {"softmax_group", "softmax_group_partial", "softmax_group_finish",
             "softmax_team", "softmax_backward", "cross_entropy", "row_argmax", "row_logsumexp", "row_entropy"};
@@ -41,7 +45,7 @@ final class ClSession {
     final ClDevice device;
     private final boolean asCpu;
     private final Map<String, cl_kernel> kernels = new HashMap<>();
-    /** Forward kernels of the programs built for half-precision storage, by storage; and those programs. */
+    /** Kernels of the programs built for half-precision storage, by storage; and those programs. */
     private final Map<Storage, Map<String, cl_kernel>> storageKernels = new HashMap<>();
     private final java.util.List<cl_program> storagePrograms = new java.util.ArrayList<>();
     private cl_context context;
@@ -136,8 +140,9 @@ final class ClSession {
     }
 
     /**
-     * Forward kernel {@code name} for rows stored as {@code storage}: the main program's for float32, else from
-     * the forward families built with the storage's defines (on first use; kept until release).
+     * Kernel {@code name} for rows stored as {@code storage}: the main program's for float32, else from the
+     * forward families (and, when input and output types agree, the backward and cross-entropy families) built
+     * with the storage's defines (on first use; kept until release).
      */
     cl_kernel kernel(String name, Storage storage) {
         if (storage.equals(Storage.F32)) {
@@ -145,19 +150,23 @@ final class ClSession {
         }
         Map<String, cl_kernel> built = storageKernels.get(storage);
         if (built == null) {
-            built = buildForward(storage);
+            built = build(storage);
             storageKernels.put(storage, built);
         }
         return built.get(name);
     }
 
-    private Map<String, cl_kernel> buildForward(Storage storage) {
-        cl_program p = Cl.buildProgram(context, device.id(), KernelSources.forwardProgram(),
+    private Map<String, cl_kernel> build(Storage storage) {
+        boolean sameType = storage.x() == storage.y();
+        cl_program p = Cl.buildProgram(context, device.id(), KernelSources.storageProgram(sameType),
                 buildOptions() + storage.defines(), device.info().name());
         storagePrograms.add(p);
         Map<String, cl_kernel> built = new HashMap<>();
         try {
             for (String k : FORWARD_KERNELS) {
+                built.put(k, Cl.createKernel(p, k));
+            }
+            for (String k : sameType ? SAME_TYPE_KERNELS : new String[0]) {
                 built.put(k, Cl.createKernel(p, k));
             }
             for (String k : GROUP_KERNELS) {

@@ -91,7 +91,7 @@ final class DeviceResidentBatch implements ResidentBatch {
             check();
             cl_mem bdy = extra.ensure(bytes());
             Cl.write(queue(), bdy, Pointer.to(dy).withByteOffset(4L * dyOffset), bytes());
-            owner.launches.rowwise("softmax_backward", owner.planner.rowwise(rows, cols), rows,
+            owner.launches.rowwise("softmax_backward", owner.planner.rowwise(rows, cols), Storage.F32, rows,
                     KernelArgs.backward(data.ensure(bytes()), bdy, scratch.ensure(bytes()), rows, cols, op))
                     .enqueue(queue());
             Cl.finish(queue());
@@ -118,7 +118,7 @@ final class DeviceResidentBatch implements ResidentBatch {
             cl_mem t = owner.session.bufB.ensure(rows * 4L);
             cl_mem loss = owner.session.bufC.ensure(rows * 4L);
             Cl.write(queue(), t, Pointer.to(targets).withByteOffset(4L * targetOffset), rows * 4L);
-            owner.launches.rowwise("cross_entropy", owner.planner.rowwise(rows, cols), rows,
+            owner.launches.rowwise("cross_entropy", owner.planner.rowwise(rows, cols), Storage.F32, rows,
                     KernelArgs.crossEntropy(x, t, loss, rows, cols, ignoreIndex, labelSmoothing, gradScale))
                     .enqueue(queue());
             Cl.read(queue(), loss, Pointer.to(rowLoss), rows * 4L);

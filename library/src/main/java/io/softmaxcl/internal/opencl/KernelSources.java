@@ -15,6 +15,9 @@ final class KernelSources {
 
     /** The forward families, built once more per half-precision {@link Storage}. */
     static final String[] FORWARD_FAMILIES = {"softmax_item.cl", "softmax_group.cl", "softmax_team.cl"};
+    /** The forward families and those with one storage type for all rows (a storage whose input and output agree). */
+    static final String[] SAME_TYPE_FAMILIES = {"softmax_item.cl", "softmax_group.cl", "softmax_team.cl",
+            "backward.cl", "cross_entropy.cl"};
 
     private KernelSources() {
     }
@@ -23,8 +26,9 @@ final class KernelSources {
         return program(FAMILIES);
     }
 
-    static String forwardProgram() {
-        return program(FORWARD_FAMILIES);
+    /** The program built for a half-precision storage ({@code sameType}: input and output types agree). */
+    static String storageProgram(boolean sameType) {
+        return program(sameType ? SAME_TYPE_FAMILIES : FORWARD_FAMILIES);
     }
 
     private static String program(String[] families) {

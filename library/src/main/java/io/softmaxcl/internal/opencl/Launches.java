@@ -89,22 +89,23 @@ final class Launches {
 
     /**
      * The launch of a row-wise {@code family} ({@code softmax_backward} or {@code cross_entropy}) over {@code rows}
-     * on a {@link Planner#rowwise} plan: held rows, one work-item per row, or one work-group per row.
+     * stored as {@code storage} (one type for all rows) on a {@link Planner#rowwise} plan: held rows, one work-item
+     * per row, or one work-group per row.
      */
-    Launch rowwise(String family, KernelPlan plan, int rows, KernelArgs.Binder args) {
+    Launch rowwise(String family, KernelPlan plan, Storage storage, int rows, KernelArgs.Binder args) {
         if (plan.variant() == KernelPlan.Variant.ROWS_HELD) {
-            KernelPlan p = session.held().fit(plan, device, Storage.F32);
+            KernelPlan p = session.held().fit(plan, device, storage);
             if (p != null) {
-                return held(p, family + "_held", Storage.F32, rows, args);
+                return held(p, family + "_held", storage, rows, args);
             }
             plan = KernelPlan.choose(device, rows, plan.segmentLength(), KernelPlan.Variant.ROW_PER_GROUP);
         }
         if (plan.variant() == KernelPlan.Variant.ROW_PER_ITEM) {
-            return new Launch(family, session.kernel(family + "_item"), roundUp(rows, plan.local()), plan.local(),
-                    args);
+            return new Launch(family, session.kernel(family + "_item", storage), roundUp(rows, plan.local()),
+                    plan.local(), args);
         }
         int groupSize = session.groupSize();
-        return new Launch(family, session.kernel(family), (long) rows * groupSize, groupSize, args);
+        return new Launch(family, session.kernel(family, storage), (long) rows * groupSize, groupSize, args);
     }
 
     /** A row reduction of {@code kernels/sampling.cl}: one work-group per row (its LS is the session's WG). */

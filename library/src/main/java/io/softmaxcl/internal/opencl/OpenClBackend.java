@@ -136,19 +136,17 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     }
 
     /**
-     * Softmax and log-softmax on rows stored as float16/bfloat16 bits ({@code short[]}) or float32, in and out:
+     * Softmax, log-softmax and masked softmax on rows stored as float16/bfloat16 bits ({@code short[]}) or float32, in and out:
      * the rows cross to the device in their own type (2 bytes per half element) and the kernels built for that
      * storage convert in their loads and stores. All or nothing: a chunked batch is staged, so that a failure
      * leaves {@code out} untouched and the caller can redo the whole call elsewhere.
      */
     @Override
     public boolean forwardHalf(RowOp op, Object in, int inOffset, DType inType, Object out, int outOffset,
-                               DType outType, int rows, int cols, float invTemperature) {
-        if (op == RowOp.MASKED_SOFTMAX) {
-            return false;
-        }
-        forwardRows(op, in, inOffset, out, outOffset, new Storage(inType, outType), rows, cols, invTemperature, null,
-                0, null);
+                               DType outType, int rows, int cols, float invTemperature, byte[] mask,
+                               int maskOffset) {
+        forwardRows(op, in, inOffset, out, outOffset, new Storage(inType, outType), rows, cols, invTemperature, mask,
+                maskOffset, null);
         return true;
     }
 
@@ -212,24 +210,38 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
 
     void backward(RowOp op, float[] y, int yOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
                   int rows, int cols, IntConsumer rowsDone) {
+        backwardRows(op, y, yOffset, dy, dyOffset, dx, dxOffset, DType.F32, rows, cols, rowsDone);
+    }
+
+    /** Both gradients on half rows of one {@code type} (y, dy and dx), converted in the kernels; all or nothing. */
+    @Override
+    public boolean backwardHalf(RowOp op, short[] y, int yOffset, short[] dy, int dyOffset, short[] dx,
+                                int dxOffset, DType type, int rows, int cols) {
+        backwardRows(op, y, yOffset, dy, dyOffset, dx, dxOffset, type, rows, cols, null);
+        return true;
+    }
+
+    private void backwardRows(RowOp op, Object y, int yOffset, Object dy, int dyOffset, Object dx, int dxOffset,
+                              DType type, int rows, int cols, IntConsumer rowsDone) {
+        Storage st = new Storage(type, type);
+        long eb = st.xBytes();
         lock.lock();
         try {
             ensureOpen();
-            int chunk = chunkRows(rows, cols, cols * 12L);
+            int chunk = chunkRows(rows, cols, cols * 3 * eb);
             boolean staged = rowsDone == null && chunk < rows;
-            float[] target = staged ? new float[rows * cols] : dx;
+            Object target = staged ? newRows(type, rows * cols) : dx;
             int targetOffset = staged ? 0 : dxOffset;
             RowChunks.run(rows, chunk, rowsDone, (r0, k) -> {
                 long n = (long) k * cols;
-                cl_mem by = bufA.ensure(n * 4);
-                cl_mem bdy = bufC.ensure(n * 4);
-                cl_mem bdx = bufB.ensure(n * 4);
-                Cl.write(queue, by, Pointer.to(y).withByteOffset(4L * (yOffset + (long) r0 * cols)), n * 4);
-                Cl.write(queue, bdy, Pointer.to(dy).withByteOffset(4L * (dyOffset + (long) r0 * cols)), n * 4);
-                launches.rowwise("softmax_backward", planner.rowwise(k, cols), k,
+                cl_mem by = bufA.ensure(n * eb);
+                cl_mem bdy = bufC.ensure(n * eb);
+                cl_mem bdx = bufB.ensure(n * eb);
+                Cl.write(queue, by, host(y, yOffset + (long) r0 * cols, eb), n * eb);
+                Cl.write(queue, bdy, host(dy, dyOffset + (long) r0 * cols, eb), n * eb);
+                launches.rowwise("softmax_backward", planner.rowwise(k, cols), st, k,
                         KernelArgs.backward(by, bdy, bdx, k, cols, op)).enqueue(queue);
-                Cl.read(queue, bdx, Pointer.to(target).withByteOffset(4L * (targetOffset + (long) r0 * cols)),
-                        n * 4);
+                Cl.read(queue, bdx, host(target, targetOffset + (long) r0 * cols, eb), n * eb);
             });
             if (staged) {
                 System.arraycopy(target, 0, dx, dxOffset, rows * cols);
@@ -249,23 +261,42 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     void crossEntropy(float[] logits, int offset, int rows, int cols, int[] targets, int targetOffset,
                       int ignoreIndex, float labelSmoothing, float[] rowLoss, float gradScale,
                       IntConsumer rowsDone) {
+        crossEntropyRows(logits, offset, DType.F32, rows, cols, targets, targetOffset, ignoreIndex, labelSmoothing,
+                rowLoss, gradScale, rowsDone);
+    }
+
+    /** Cross-entropy of half logits, the gradient written back in their type by the kernels; all or nothing. */
+    @Override
+    public boolean crossEntropyHalf(short[] logits, int offset, DType type, int rows, int cols, int[] targets,
+                                    int targetOffset, int ignoreIndex, float labelSmoothing, float[] rowLoss,
+                                    float gradScale) {
+        crossEntropyRows(logits, offset, type, rows, cols, targets, targetOffset, ignoreIndex, labelSmoothing,
+                rowLoss, gradScale, null);
+        return true;
+    }
+
+    private void crossEntropyRows(Object logits, int offset, DType type, int rows, int cols, int[] targets,
+                                  int targetOffset, int ignoreIndex, float labelSmoothing, float[] rowLoss,
+                                  float gradScale, IntConsumer rowsDone) {
         boolean grad = !Float.isNaN(gradScale);
+        Storage st = new Storage(type, type);
+        long eb = st.xBytes();
         lock.lock();
         try {
             ensureOpen();
-            int chunk = chunkRows(rows, cols, cols * 4L + 8);
+            int chunk = chunkRows(rows, cols, cols * eb + 8);
             boolean staged = rowsDone == null && chunk < rows;
-            float[] gradTarget = staged && grad ? new float[rows * cols] : logits;
+            Object gradTarget = staged && grad ? newRows(type, rows * cols) : logits;
             int gradOffset = staged && grad ? 0 : offset;
             float[] lossTarget = staged ? new float[rows] : rowLoss;
             RowChunks.run(rows, chunk, rowsDone, (r0, k) -> {
                 long n = (long) k * cols;
-                cl_mem x = bufA.ensure(n * 4);
+                cl_mem x = bufA.ensure(n * eb);
                 cl_mem t = bufB.ensure(k * 4L);
                 cl_mem loss = bufC.ensure(k * 4L);
-                Cl.write(queue, x, Pointer.to(logits).withByteOffset(4L * (offset + (long) r0 * cols)), n * 4);
+                Cl.write(queue, x, host(logits, offset + (long) r0 * cols, eb), n * eb);
                 Cl.write(queue, t, Pointer.to(targets).withByteOffset(4L * (targetOffset + r0)), k * 4L);
-                launches.rowwise("cross_entropy", planner.rowwise(k, cols), k,
+                launches.rowwise("cross_entropy", planner.rowwise(k, cols), st, k,
                         KernelArgs.crossEntropy(x, t, loss, k, cols, ignoreIndex, labelSmoothing, gradScale))
                         .enqueue(queue);
                 // Losses land in a staging array so that a failed gradient read leaves rowLoss and logits as a
@@ -273,8 +304,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
                 float[] stage = new float[k];
                 Cl.read(queue, loss, Pointer.to(stage), k * 4L);
                 if (grad) {
-                    Cl.read(queue, x, Pointer.to(gradTarget).withByteOffset(4L * (gradOffset + (long) r0 * cols)),
-                            n * 4);
+                    Cl.read(queue, x, host(gradTarget, gradOffset + (long) r0 * cols, eb), n * eb);
                 }
                 System.arraycopy(stage, 0, lossTarget, r0, k);
             });

@@ -2,6 +2,7 @@ package io.softmaxcl.internal.opencl;
 
 import io.softmaxcl.DType;
 import io.softmaxcl.Reference;
+import io.softmaxcl.internal.HalfFloats;
 import io.softmaxcl.internal.ResidentBatch;
 import io.softmaxcl.internal.RowOp;
 import io.softmaxcl.internal.RowReduction;
@@ -81,6 +82,9 @@ public final class OclgrindProbeMain {
                 String at = " " + b.plan(rows, cols).variant() + " " + rows + "x" + cols;
                 mark("softmax" + OclgrindTraffic.storageSuffix(st) + at);
                 OpenClHalfVariantTest.check(b, RowOp.SOFTMAX, st, rows, cols, 1f, null);
+                if (st.x() == DType.BF16 && st.y() == DType.BF16) {
+                    halfOthers(b, rows, cols, at);
+                }
                 if (cols == 32000) {
                     b.forceVariant(KernelPlan.Variant.ROW_SPLIT_GROUPS);
                     mark("softmax" + OclgrindTraffic.storageSuffix(st) + " ROW_SPLIT_GROUPS 1x32000");
@@ -89,6 +93,28 @@ public final class OclgrindProbeMain {
             }
         }
         b.forceVariant(null);
+    }
+
+    /** Masked softmax, both gradients and the loss with its gradient on bfloat16 rows, one traffic run each. */
+    private static void halfOthers(OpenClBackend b, int rows, int cols, String at) {
+        int n = rows * cols;
+        short[] x = new short[n];
+        HalfFloats.encode(DType.BF16, OpenClTestData.batch(rows, cols, cols, false), 0, x, 0, n);
+        short[] y = new short[n];
+        mark("masked_bf16" + at);
+        b.forwardHalf(RowOp.MASKED_SOFTMAX, x, 0, DType.BF16, y, 0, DType.BF16, rows, cols, 1f,
+                OpenClTestData.mask(rows, cols, 3), 0);
+        short[] dx = new short[n];
+        mark("softmax_backward_bf16" + at);
+        b.backwardHalf(RowOp.SOFTMAX, y, 0, x, 0, dx, 0, DType.BF16, rows, cols);
+        mark("log_softmax_backward_bf16" + at);
+        b.backwardHalf(RowOp.LOG_SOFTMAX, y, 0, x, 0, dx, 0, DType.BF16, rows, cols);
+        int[] targets = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            targets[r] = (r * 31) % cols;
+        }
+        mark("ce_grad_bf16" + at);
+        b.crossEntropyHalf(x, 0, DType.BF16, rows, cols, targets, 0, -100, 0.1f, new float[rows], 1f / rows);
     }
 
     /** Boundary shapes of every forced variant and every op, plus chunked batches when maxBytes is set. */
@@ -120,6 +146,13 @@ public final class OclgrindProbeMain {
                     mark("half " + st + at);
                     OpenClHalfVariantTest.check(b, RowOp.SOFTMAX, st, rows, cols, 1f, v);
                     OpenClHalfVariantTest.check(b, RowOp.LOG_SOFTMAX, st, rows, cols, 1 / 3f, v);
+                }
+                if ((long) rows * cols <= 20_000) {
+                    for (DType type : new DType[] {DType.F16, DType.BF16}) {
+                        mark("half masked, backward, loss " + type + at);
+                        OpenClHalfVariantTest.checkMaskedGradientsAndLoss(b, type, Math.max(2, rows), cols,
+                                v + " " + type);
+                    }
                 }
             }
         }

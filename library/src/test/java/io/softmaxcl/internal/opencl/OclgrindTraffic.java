@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * the bound {@link OclgrindTest} asserts. Floors: softmax reads and writes each element once (8 B), masked adds
  * its mask byte, the loss reads once (4 B), the gradient writes once more; per row the loss adds its target and
  * loss (8 B); the row reductions (argmax, log Σ exp, entropy) read once and write one value per row; half storage
- * ({@code softmax_f16}, {@code softmax_bf16_f32}, ...) counts 2 bytes per half element. A row that no longer fits in
+ * ({@code softmax_f16}, {@code softmax_bf16_f32}, {@code ce_grad_bf16}, ...) counts 2 bytes per half element. A row that no longer fits in
  * one work-group's registers is read twice (+4 B, +2 B for half input).
  */
 final class OclgrindTraffic {
@@ -33,19 +33,14 @@ final class OclgrindTraffic {
         Map<String, long[]> bytes = new LinkedHashMap<>();
         String label = null;
         Pattern count = Pattern.compile("- (load|store) global \\((\\d+) bytes\\)");
-        // Oclgrind runs vload_half/vstore_half as built-in calls, not counted as loads: 2 bytes each on global (AS1).
-        Pattern half = Pattern.compile("(\\d+) - call _Z\\d+v(load|store)_half\\w*PU3AS1");
         for (String line : out.split("\n")) {
             if (line.startsWith("@@run ")) {
                 label = line.substring(6).trim();
                 bytes.putIfAbsent(label, new long[1]);
             } else if (label != null) {
                 Matcher m = count.matcher(line);
-                Matcher h = half.matcher(line);
                 if (m.find()) {
                     bytes.get(label)[0] += Long.parseLong(m.group(2));
-                } else if (h.find()) {
-                    bytes.get(label)[0] += 2 * Long.parseLong(h.group(1));
                 }
             }
         }
@@ -68,6 +63,9 @@ final class OclgrindTraffic {
             case "softmax", "log_softmax", "temperature" -> 8;
             case "softmax_f16", "softmax_bf16" -> 4;
             case "softmax_f16_f32", "softmax_bf16_f32" -> 6;
+            case "masked_bf16" -> 5;
+            case "softmax_backward_bf16", "log_softmax_backward_bf16" -> 6;
+            case "ce_grad_bf16" -> 4 + 8.0 / cols;
             case "masked" -> 9;
             case "softmax_backward", "log_softmax_backward" -> 12;
             case "ce_loss" -> 4 + 8.0 / cols;
@@ -91,10 +89,12 @@ final class OclgrindTraffic {
             // Read twice plus the partials; half input: 2 + 2 bytes read, its output's bytes written.
             return op.equals("masked") ? 14.5 : halfIn ? floor(op, cols) + 2.5 : 12.5;
         }
-        double again = cols <= HELD_COLS ? 0 : halfIn ? 2 : switch (op) {
+        double again = cols <= HELD_COLS ? 0 : switch (op) {
             case "masked" -> 5;
+            case "masked_bf16" -> 3;
             case "softmax_backward" -> 8;
-            default -> 4;
+            case "softmax_backward_bf16" -> 4;
+            default -> halfIn || op.endsWith("_bf16") ? 2 : 4;
         };
         return floor(op, cols) + again + 0.05;
     }

@@ -2,11 +2,14 @@ package io.softmaxcl.internal.opencl;
 
 import io.softmaxcl.Backend;
 import io.softmaxcl.BackendUnavailableException;
+import io.softmaxcl.DType;
 import io.softmaxcl.OpenClSituation;
 import io.softmaxcl.Reference;
+import io.softmaxcl.RowData;
 import io.softmaxcl.SoftmaxEngine;
 import io.softmaxcl.TestBackends;
 import io.softmaxcl.internal.EngineConfig;
+import io.softmaxcl.internal.HalfFloats;
 import io.softmaxcl.internal.RowOp;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -199,6 +202,36 @@ class OpenClFallbackTest {
             OpenClTestData.assertClose(Reference.softmax(x, rows, cols), buf, cols, 2e-5, 1e-37, "after the fault");
         } finally {
             b.close();
+        }
+    }
+
+    @Test
+    void aFailurePartWayThroughAChunkedHalfBatchIsRedoneWholeUnderAutoAndLeavesExplicitOutputUntouched() {
+        OpenClTestData.backend();
+        int rows = 40;
+        int cols = 999;
+        float[] values = OpenClTestData.batch(rows, cols, 5, false);
+        short[] bits = new short[rows * cols];
+        HalfFloats.encode(DType.BF16, values, 0, bits, 0, bits.length);
+        HalfFloats.decode(DType.BF16, bits, 0, values, 0, bits.length);
+        double[] want = Reference.softmax(values, rows, cols);
+        try (SoftmaxEngine auto = SoftmaxEngine.create(Backend.AUTO);
+             SoftmaxEngine explicit = SoftmaxEngine.create(Backend.OPENCL)) {
+            ((AutoFallbackBackend) backendOf(auto)).deviceForTests().setBudgetBytes(10L * (cols * 4L + 64));
+            ((OpenClBackend) backendOf(explicit)).setBudgetBytes(10L * (cols * 4L + 64));   // 10 rows a chunk
+            short[] buf = bits.clone();
+            OpenClFaults.failEnqueueAfter(2);   // chunks 1 and 2 succeed, chunk 3 fails
+            var ex = assertThrows(BackendUnavailableException.class, () -> explicit.softmax(
+                    RowData.of(buf, 0, DType.BF16),
+                    RowData.of(buf, 0, DType.BF16), rows, cols));
+            assertTrue(ex.getMessage().contains("clEnqueueNDRangeKernel"), ex.getMessage());
+            assertArrayEquals(bits, buf, "in place: no row may be half done");
+            OpenClFaults.failEnqueueAfter(2);
+            auto.softmax(RowData.of(buf, 0, DType.BF16),
+                    RowData.of(buf, 0, DType.BF16), rows, cols);
+            assertEquals(Backend.CPU, auto.backend());
+            OpenClHalfVariantTest.assertWithinOneUlp(want, DType.BF16, buf, 0, 1e-37,
+                    "bf16 in place after the fault");
         }
     }
 

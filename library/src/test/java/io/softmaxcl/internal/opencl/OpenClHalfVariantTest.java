@@ -57,6 +57,81 @@ class OpenClHalfVariantTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(KernelPlan.Variant.class)
+    void maskedSoftmaxGradientsAndLossOnHalfRowsInEveryVariant(KernelPlan.Variant variant) {
+        OpenClBackend b = OpenClTestData.backend();
+        b.forceVariant(variant);
+        int[][] shapes = {{9, 17}, {9, b.groupSize() + 1}, {5, 4097}, {2, 20000}};
+        for (DType type : new DType[] {DType.F16, DType.BF16}) {
+            for (int[] shape : shapes) {
+                checkMaskedGradientsAndLoss(b, type, shape[0], shape[1], variant + " " + type);
+            }
+        }
+    }
+
+    /**
+     * Masked softmax (to half and to float32), both gradients and cross-entropy with its gradient on rows of
+     * {@code type}, against float64 (also the Oclgrind probe's suite).
+     */
+    static void checkMaskedGradientsAndLoss(OpenClBackend b, DType type, int rows, int cols, String what) {
+        int n = rows * cols;
+        String at = what + " " + rows + "x" + cols;
+        // Masked softmax, half in and half or float32 out.
+        float[] x = logits(type, rows, cols, cols);
+        short[] xb = encode(type, x);
+        byte[] mask = OpenClTestData.mask(rows, cols, cols + 5L);
+        double[] ref = Reference.maskedSoftmax(x, mask, rows, cols);
+        short[] yh = new short[n];
+        assertTrue(b.forwardHalf(RowOp.MASKED_SOFTMAX, xb, 0, type, yh, 0, type, rows, cols, 1f, mask, 0));
+        assertWithinOneUlp(ref, type, yh, 0, OpenClVariantTest.SOFTMAX_ATOL, "masked " + at);
+        float[] yf = new float[n];
+        assertTrue(b.forwardHalf(RowOp.MASKED_SOFTMAX, xb, 0, type, yf, 0, DType.F32, rows, cols, 1f, mask,
+                0));
+        OpenClTestData.assertClose(ref, yf, cols, OpenClVariantTest.SOFTMAX_RTOL,
+                OpenClVariantTest.SOFTMAX_ATOL, "masked to f32 " + at);
+        // Both gradients: y (a softmax, or a log-softmax) and dy in the type, dx written in it.
+        float[] plain = OpenClTestData.batch(rows, cols, cols + 9L, false);
+        float[] dy = OpenClTestData.batch(rows, cols, cols + 10L, false);
+        short[] dyb = encode(type, dy);
+        for (RowOp op : new RowOp[] {RowOp.SOFTMAX, RowOp.LOG_SOFTMAX}) {
+            double[] yd = op == RowOp.SOFTMAX ? Reference.softmax(plain, 0, rows, cols, 1)
+                    : Reference.logSoftmax(plain, 0, rows, cols, 1);
+            float[] y = new float[n];
+            for (int i = 0; i < n; i++) {
+                y[i] = (float) yd[i];
+            }
+            short[] yb = encode(type, y);
+            short[] dx = new short[n];
+            assertTrue(b.backwardHalf(op, yb, 0, dyb, 0, dx, 0, type, rows, cols));
+            double[] want = op == RowOp.SOFTMAX ? Reference.softmaxBackward(y, dy, rows, cols)
+                    : Reference.logSoftmaxBackward(y, dy, rows, cols);
+            assertWithinOneUlp(want, type, dx, 0, op == RowOp.SOFTMAX ? 1e-6 : 1e-4, op + " backward " + at);
+        }
+        // Cross-entropy with label smoothing, one row ignored; the gradient in place, in the type.
+        int[] targets = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            targets[r] = r == 1 ? -100 : (r * 7919) % cols;
+        }
+        float[] logits = OpenClTestData.batch(rows, cols, cols + 11L, false);
+        short[] lb = encode(type, logits);
+        float[] loss = new float[rows];
+        double scale = 1.0 / (rows - 1);
+        assertTrue(b.crossEntropyHalf(lb, 0, type, rows, cols, targets, 0, -100, 0.1f, loss, (float) scale));
+        OpenClTestData.assertClose(Reference.crossEntropyRows(logits, targets, rows, cols, -100, 0.1), loss,
+                1, 1e-5, 1e-6, "loss " + at);
+        assertWithinOneUlp(Reference.crossEntropyGrad(logits, targets, rows, cols, -100, 0.1, scale), type,
+                lb, 0, 1e-7 * scale, "loss gradient " + at);
+    }
+
+    /** {@code values} rounded to {@code type}, which they then hold exactly (decoded back in place). */
+    private static short[] encode(DType type, float[] values) {
+        short[] bits = new short[values.length];
+        HalfFloats.encode(type, values, 0, bits, 0, values.length);
+        HalfFloats.decode(type, bits, 0, values, 0, values.length);
+        return bits;
+    }
+
     /** Logits as {@code type} holds them: the shared special rows, scaled to the type's range, and subnormals. */
     static float[] logits(DType type, int rows, int cols, long seed) {
         float[] x = OpenClTestData.batch(rows, cols, seed, true);
@@ -94,7 +169,7 @@ class OpenClHalfVariantTest {
         }
         int inOffset = st.x() == DType.F32 ? 0 : 3;
         Object out = st.y() == DType.F32 ? new float[n + 2] : new short[n + 2];
-        assertTrue(b.forwardHalf(op, in, inOffset, st.x(), out, 2, st.y(), rows, cols, invT));
+        assertTrue(b.forwardHalf(op, in, inOffset, st.x(), out, 2, st.y(), rows, cols, invT, null, 0));
         double[] ref = op == RowOp.SOFTMAX ? Reference.softmax(values, 0, rows, cols, invT)
                 : Reference.logSoftmax(values, 0, rows, cols, invT);
         String what = variant + " " + op + " " + st.x() + "->" + st.y() + " " + rows + "x" + cols + " T=" + 1 / invT;
