@@ -4,6 +4,9 @@ import io.softmaxcl.internal.RowOp;
 import io.softmaxcl.internal.RowReduction;
 import io.softmaxcl.internal.ResidentBatch;
 
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
+
 /**
  * A batch of {@code rows × cols} values kept where its engine computes — in device memory on OpenCL — so that a
  * chain such as softmax → loss → backward, or repeated softmax calls on new logits, runs without copying the
@@ -160,6 +163,60 @@ public final class DeviceBatch implements AutoCloseable {
         checkArray("dst", dst, offset);
         engine.checkOpenForBatch();
         batch.read(dst, offset);
+    }
+
+    /**
+     * Overwrites the batch with rows in any storage type: half rows cross to the device at 2 bytes per element
+     * and are widened there (the batch computes in float32).
+     */
+    public DeviceBatch write(RowData src) {
+        java.util.Objects.requireNonNull(src, "src must not be null");
+        SoftmaxEngine.checkRows("src", src, rows(), cols());
+        engine.checkOpenForBatch();
+        writeRows(src);
+        return this;
+    }
+
+    /** Copies the batch into {@code dst} in its storage type, each value rounded once (half: on the device). */
+    public void read(RowData dst) {
+        java.util.Objects.requireNonNull(dst, "dst must not be null");
+        SoftmaxEngine.checkRows("dst", dst, rows(), cols());
+        SoftmaxEngine.checkWritable("dst", dst);
+        engine.checkOpenForBatch();
+        int n = rows() * cols();
+        Object s = dst.storage;
+        if (s instanceof float[]) {
+            batch.read((float[]) s, dst.offset);
+        } else if (s instanceof short[]) {
+            batch.readHalf((short[]) s, dst.offset, dst.type);
+        } else if (s instanceof FloatBuffer) {
+            float[] a = new float[n];
+            batch.read(a, 0);
+            ((FloatBuffer) s).duplicate().position(dst.offset).put(a);
+        } else {
+            short[] a = new short[n];
+            batch.readHalf(a, 0, dst.type);
+            ((ShortBuffer) s).duplicate().position(dst.offset).put(a);
+        }
+    }
+
+    /** Writes validated rows of any storage into the batch (buffers through a host array). */
+    void writeRows(RowData src) {
+        int n = rows() * cols();
+        Object s = src.storage;
+        if (s instanceof float[]) {
+            batch.write((float[]) s, src.offset);
+        } else if (s instanceof short[]) {
+            batch.writeHalf((short[]) s, src.offset, src.type);
+        } else if (s instanceof FloatBuffer) {
+            float[] a = new float[n];
+            ((FloatBuffer) s).duplicate().position(src.offset).get(a);
+            batch.write(a, 0);
+        } else {
+            short[] a = new short[n];
+            ((ShortBuffer) s).duplicate().position(src.offset).get(a);
+            batch.writeHalf(a, 0, src.type);
+        }
     }
 
     /** Releases the batch's memory. Idempotent; any later call throws {@link IllegalStateException}. */

@@ -487,7 +487,7 @@ public final class SoftmaxEngine implements AutoCloseable {
         }
     }
 
-    private static void checkRows(String name, RowData data, int rows, int cols) {
+    static void checkRows(String name, RowData data, int rows, int cols) {
         long n = (long) rows * cols;
         if (data.offset < 0 || n > data.capacity()) {
             throw new IndexOutOfBoundsException(name + ": offset " + data.offset + " + rows × cols " + n
@@ -495,7 +495,7 @@ public final class SoftmaxEngine implements AutoCloseable {
         }
     }
 
-    private static void checkWritable(String name, RowData data) {
+    static void checkWritable(String name, RowData data) {
         if (data.readOnly()) {
             throw new IllegalArgumentException(name + ": buffer is read-only");
         }
@@ -746,18 +746,31 @@ public final class SoftmaxEngine implements AutoCloseable {
         requireNonNull(data, "data");
         checkShape(rows, cols);
         checkRange("data", data.length, offset, rows, cols);
+        return upload(RowData.of(data, offset), rows, cols);
+    }
+
+    /**
+     * {@link #upload(float[], int, int, int)} of rows in any storage type: half rows cross to the device at 2 bytes
+     * per element and are widened there; the batch computes in float32 ({@link DeviceBatch#read(RowData)} rounds
+     * once to the type asked for).
+     */
+    public DeviceBatch upload(RowData data, int rows, int cols) {
+        requireNonNull(data, "data");
+        checkShape(rows, cols);
+        checkRows("data", data, rows, cols);
         lifecycle.readLock().lock();
         try {
             ensureOpen();
             ResidentBatch batch = rows == 0 || cols == 0 ? ResidentBatch.empty(rows, cols)
                     : backend.openResident(rows, cols);
+            DeviceBatch b = new DeviceBatch(this, batch);
             try {
-                batch.write(data, offset);
+                b.writeRows(data);
             } catch (RuntimeException e) {
                 batch.close();
                 throw e;
             }
-            return new DeviceBatch(this, batch);
+            return b;
         } finally {
             lifecycle.readLock().unlock();
         }

@@ -39,6 +39,45 @@ class DeviceBatchTest {
 
     @ParameterizedTest
     @MethodSource("backends")
+    void halfRowsGoInAndComeOutInTheirTypeWhileTheBatchComputesInFloat32(Backend backend) {
+        int rows = 9;
+        int cols = 3001;
+        int n = rows * cols;
+        for (DType in : new DType[] {DType.F16, DType.BF16}) {
+            float[] x = batch(rows, cols, 5);
+            short[] bits = new short[n + 3];
+            io.softmaxcl.internal.HalfFloats.encode(in, x, 0, bits, 3, n);
+            io.softmaxcl.internal.HalfFloats.decode(in, bits, 3, x, 0, n);   // the values the batch holds
+            try (SoftmaxEngine e = TestBackends.open(backend);
+                 DeviceBatch b = e.upload(RowData.of(bits, 3, in), rows, cols)) {
+                for (DType out : DType.values()) {
+                    String what = backend + " batch " + in + " -> softmax -> " + out;
+                    b.write(RowData.of(bits, 3, in)).softmax();
+                    Object dst = out == DType.F32 ? new float[n + 1] : new short[n + 1];
+                    b.read(out == DType.F32 ? RowData.of((float[]) dst, 1) : RowData.of((short[]) dst, 1, out));
+                    HalfPrecisionTest.assertOut(Reference.softmax(x, rows, cols), out, dst, 1, cols, 2e-5, 1e-37,
+                            what);
+                }
+                // Buffers in and out, and a chain that stays in float32 between its steps.
+                java.nio.ShortBuffer direct = java.nio.ByteBuffer.allocateDirect(2 * n)
+                        .order(java.nio.ByteOrder.nativeOrder()).asShortBuffer();
+                direct.put(bits, 3, n).flip();
+                java.nio.ShortBuffer heap = java.nio.ShortBuffer.allocate(n);
+                b.write(RowData.of(direct, in)).softmax(2f).logSoftmax().read(RowData.of(heap, in));
+                double[] p = Reference.softmax(x, 0, rows, cols, 0.5);
+                float[] pf = toFloat(p);
+                HalfPrecisionTest.assertOut(Reference.logSoftmax(pf, 0, rows, cols, 1), in, heap.array(), 0, cols,
+                        2e-5, 1e-5, backend + " " + in + " softmax(T=2) then log-softmax, buffers");
+                assertEquals(0, heap.position(), "a call leaves the buffer's position alone");
+                java.nio.ShortBuffer readOnly = heap.asReadOnlyBuffer();
+                assertThrows(IllegalArgumentException.class, () -> b.read(RowData.of(readOnly, in)));
+                assertThrows(IndexOutOfBoundsException.class, () -> b.write(RowData.of(new short[n - 1], 0, in)));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
     void softmaxThenBackwardStaysResident(Backend backend) {
         int rows = 7;
         int cols = 1001;

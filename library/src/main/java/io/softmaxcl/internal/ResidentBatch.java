@@ -1,5 +1,7 @@
 package io.softmaxcl.internal;
 
+import io.softmaxcl.DType;
+
 
 /**
  * A {@code rows × cols} batch kept where its backend computes (device memory for OpenCL, a host array for the
@@ -34,6 +36,23 @@ public interface ResidentBatch extends AutoCloseable {
 
     /** Copies the batch to {@code dst}. */
     void read(float[] dst, int offset);
+
+    /**
+     * Overwrites the batch with the {@code rows × cols} half values of {@code type} in {@code src} (the batch
+     * computes in float32); by default decoded on the host.
+     */
+    default void writeHalf(short[] src, int offset, DType type) {
+        float[] x = new float[rows() * cols()];
+        HalfFloats.decode(type, src, offset, x, 0, x.length);
+        write(x, 0);
+    }
+
+    /** Copies the batch to {@code dst} as half values of {@code type}, each rounded once; by default on the host. */
+    default void readHalf(short[] dst, int offset, DType type) {
+        float[] x = new float[rows() * cols()];
+        read(x, 0);
+        HalfFloats.encode(type, x, 0, dst, offset, x.length);
+    }
 
     /** A batch in a host array, each operation computed by {@code backend} over it. */
     static ResidentBatch onHost(ComputeBackend backend, int rows, int cols) {

@@ -1,6 +1,8 @@
 package io.softmaxcl.internal.opencl;
 
 import io.softmaxcl.BackendUnavailableException;
+import io.softmaxcl.DType;
+import io.softmaxcl.internal.HalfFloats;
 import io.softmaxcl.internal.ResidentBatch;
 import io.softmaxcl.internal.RowOp;
 import io.softmaxcl.internal.RowReduction;
@@ -107,6 +109,22 @@ final class AutoResidentBatch implements ResidentBatch {
     @Override
     public void read(float[] dst, int offset) {
         step(b -> b.read(dst, offset), null, 0);
+    }
+
+    @Override
+    public void writeHalf(short[] src, int offset, DType type) {
+        check();
+        if (device != null) {
+            HalfFloats.decode(type, src, offset, base, 0, rows * cols);   // what a replay starts from
+            journal.clear();
+            journalFloats = 0;
+        }
+        step(b -> b.writeHalf(src, offset, type), null, 0);
+    }
+
+    @Override
+    public void readHalf(short[] dst, int offset, DType type) {
+        step(b -> b.readHalf(dst, offset, type), null, 0);
     }
 
     @Override

@@ -36,7 +36,7 @@ final class ClSession {
 
     /** The kernels with one storage type for all their rows: built too when a storage's input and output agree. */
     private static final String[] SAME_TYPE_KERNELS = {"softmax_backward", "softmax_backward_item", "cross_entropy",
-            "cross_entropy_item"};
+            "cross_entropy_item", "storage_decode", "storage_encode"};
 
     /** The kernels launched with work-groups of the build's WG (whose own limit may be lower than the device's). */
     private static final String[] GROUP_KERNELS = {"softmax_group", "softmax_group_partial", "softmax_group_finish",

@@ -1,5 +1,6 @@
 package io.softmaxcl.internal.opencl;
 
+import io.softmaxcl.DType;
 import io.softmaxcl.internal.ResidentBatch;
 import io.softmaxcl.internal.RowOp;
 import io.softmaxcl.internal.RowReduction;
@@ -161,6 +162,37 @@ final class DeviceResidentBatch implements ResidentBatch {
         try {
             check();
             Cl.read(queue(), data.ensure(bytes()), Pointer.to(dst).withByteOffset(4L * offset), bytes());
+        } finally {
+            owner.lock.unlock();
+        }
+    }
+
+    /** The half bits cross at 2 bytes per element and are widened on the device. */
+    @Override
+    public void writeHalf(short[] src, int offset, DType type) {
+        owner.lock.lock();
+        try {
+            check();
+            int n = rows * cols;
+            cl_mem bits = extra.ensure(2L * n);
+            Cl.write(queue(), bits, Pointer.to(src).withByteOffset(2L * offset), 2L * n);
+            owner.launches.convert(true, type, n, KernelArgs.convert(bits, data.ensure(bytes()), n)).enqueue(queue());
+            Cl.finish(queue());
+        } finally {
+            owner.lock.unlock();
+        }
+    }
+
+    /** Rounded on the device; the half bits cross at 2 bytes per element. */
+    @Override
+    public void readHalf(short[] dst, int offset, DType type) {
+        owner.lock.lock();
+        try {
+            check();
+            int n = rows * cols;
+            cl_mem bits = extra.ensure(2L * n);
+            owner.launches.convert(false, type, n, KernelArgs.convert(data.ensure(bytes()), bits, n)).enqueue(queue());
+            Cl.read(queue(), bits, Pointer.to(dst).withByteOffset(2L * offset), 2L * n);
         } finally {
             owner.lock.unlock();
         }

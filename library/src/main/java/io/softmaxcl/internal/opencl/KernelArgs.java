@@ -151,6 +151,15 @@ final class KernelArgs {
         };
     }
 
+    /** storage_decode and storage_encode ({@code storage.cl}): {@code (x, y, n)}. */
+    static Binder convert(cl_mem x, cl_mem y, int n) {
+        return k -> {
+            Cl.argMem(k, 0, x);
+            Cl.argMem(k, 1, y);
+            Cl.argInt(k, 2, n);
+        };
+    }
+
     /** row_argmax, row_logsumexp, row_entropy ({@code sampling.cl}): {@code (x, cols, out)}. */
     static Binder rowReduce(cl_mem x, int cols, cl_mem out) {
         return k -> {

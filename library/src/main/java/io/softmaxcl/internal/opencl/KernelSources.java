@@ -17,7 +17,7 @@ final class KernelSources {
     static final String[] FORWARD_FAMILIES = {"softmax_item.cl", "softmax_group.cl", "softmax_team.cl"};
     /** The forward families and those with one storage type for all rows (a storage whose input and output agree). */
     static final String[] SAME_TYPE_FAMILIES = {"softmax_item.cl", "softmax_group.cl", "softmax_team.cl",
-            "backward.cl", "cross_entropy.cl"};
+            "backward.cl", "cross_entropy.cl", "storage.cl"};
 
     private KernelSources() {
     }

@@ -114,6 +114,16 @@ final class Launches {
         return new Launch(kind.kernel(), session.kernel(kind.kernel()), (long) rows * groupSize, groupSize, args);
     }
 
+    /**
+     * {@code storage_decode} (half bits to float) or {@code storage_encode} (float to half bits, rounded once) of
+     * {@code n} elements stored as {@code type}: one work-item per element.
+     */
+    Launch convert(boolean decode, io.softmaxcl.DType type, int n, KernelArgs.Binder args) {
+        String name = decode ? "storage_decode" : "storage_encode";
+        int local = session.groupSize();
+        return new Launch(name, session.kernel(name, new Storage(type, type)), roundUp(n, local), local, args);
+    }
+
     /** A held-row launch: {@code local / team} rows per work-group. */
     private Launch held(KernelPlan p, String kernel, Storage storage, int rows, KernelArgs.Binder args) {
         long groups = KernelPlan.ceilDiv(rows, p.local() / p.team());
