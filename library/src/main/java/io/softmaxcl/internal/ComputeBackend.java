@@ -103,6 +103,11 @@ public interface ComputeBackend extends AutoCloseable {
         return java.util.Optional.empty();
     }
 
+    /** True while the backend's fast kernels are still being prepared (a timing now is not its steady speed). */
+    default boolean warmingUp() {
+        return false;
+    }
+
     /** Releases native resources; idempotent. */
     @Override
     void close();

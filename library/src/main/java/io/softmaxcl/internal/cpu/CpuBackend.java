@@ -234,6 +234,11 @@ final class CpuBackend implements ComputeBackend {
     }
 
     @Override
+    public boolean warmingUp() {
+        return kernels.warming();
+    }
+
+    @Override
     public void rowRanges(int rows, int cols, RowRange task) {
         forRows(rows, cols, 1, task::run);
     }

@@ -11,21 +11,53 @@ import io.softmaxcl.internal.cpu.CpuBackends;
 /**
  * What {@link Backend#AUTO} gets when it picks OpenCL: the device backend until its first failure (allocation,
  * launch, transfer), then the CPU backend for good. The failing call finishes on the CPU from the first row the
- * device had not completed, so the caller always gets a whole, correct result; the reason is logged once.
+ * device had not completed, so the caller always gets a whole, correct result; the reason is logged once. Before
+ * that, each call on host arrays runs where its {@link OffloadRule} says it is faster: a call too small to pay for
+ * its transfers runs on the CPU backend (resident batches stay on the device).
  */
 final class AutoFallbackBackend implements ComputeBackend {
 
     private final OpenClBackend device;
     private final int threads;
+    private final OffloadRule rule;
+    /** The CPU backend for the calls the rule keeps on the host, and for good after a failure; made on first use. */
+    private ComputeBackend host;
     private volatile ComputeBackend cpu;
 
-    AutoFallbackBackend(OpenClBackend device, int threads) {
+    /** {@code perShape}: each call placed by the measured {@link OffloadRule}; else every call on the device. */
+    AutoFallbackBackend(OpenClBackend device, int threads, boolean perShape) {
         this.device = device;
         this.threads = threads;
+        this.rule = perShape ? OffloadRule.measured(device, this::host) : OffloadRule.always();
+    }
+
+    /** With an explicit rule (tests). */
+    AutoFallbackBackend(OpenClBackend device, int threads, OffloadRule rule) {
+        this.device = device;
+        this.threads = threads;
+        this.rule = rule;
+    }
+
+    private synchronized ComputeBackend host() {
+        if (host == null) {
+            host = CpuBackends.create(threads);
+        }
+        return host;
+    }
+
+    /** The CPU backend when the rule keeps this call on the host (the device still in use), else null. */
+    private ComputeBackend keptOnHost(long elements, long inBytes, long outBytes) {
+        return cpu == null && !rule.onDevice(elements, inBytes, outBytes) ? host() : null;
     }
 
     OpenClBackend deviceForTests() {
         return device;
+    }
+
+    /** The per-row host work (sampling's reductions) spreads over the CPU backend's threads. */
+    @Override
+    public void rowRanges(int rows, int cols, RowRange task) {
+        host().rowRanges(rows, cols, task);
     }
 
     /** A resident batch that lives on the device and moves to the host if the device fails (see AutoResidentBatch). */
@@ -47,6 +79,12 @@ final class AutoFallbackBackend implements ComputeBackend {
     @Override
     public void forward(RowOp op, float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
                         float invTemperature, byte[] mask, int maskOffset) {
+        long n = (long) rows * cols;
+        ComputeBackend h = keptOnHost(n, n * 4 + (mask != null ? n : 0), n * 4);
+        if (h != null) {
+            h.forward(op, in, inOffset, out, outOffset, rows, cols, invTemperature, mask, maskOffset);
+            return;
+        }
         int from = 0;
         if (cpu == null) {
             RowChunks.Done done = new RowChunks.Done();
@@ -70,6 +108,12 @@ final class AutoFallbackBackend implements ComputeBackend {
     public boolean forwardHalf(RowOp op, Object in, int inOffset, DType inType, Object out, int outOffset,
                                DType outType, int rows, int cols, float invTemperature, byte[] mask,
                                int maskOffset) {
+        long n = (long) rows * cols;
+        ComputeBackend h = keptOnHost(n, n * Storage.bytes(inType) + (mask != null ? n : 0), n * Storage.bytes(outType));
+        if (h != null) {
+            return h.forwardHalf(op, in, inOffset, inType, out, outOffset, outType, rows, cols, invTemperature, mask,
+                    maskOffset);
+        }
         return halfCall(b -> b.forwardHalf(op, in, inOffset, inType, out, outOffset, outType, rows, cols,
                 invTemperature, mask, maskOffset));
     }
@@ -77,6 +121,11 @@ final class AutoFallbackBackend implements ComputeBackend {
     @Override
     public boolean backwardHalf(RowOp op, short[] y, int yOffset, short[] dy, int dyOffset, short[] dx,
                                 int dxOffset, DType type, int rows, int cols) {
+        long n = (long) rows * cols;
+        ComputeBackend h = keptOnHost(n, 2 * n * Storage.bytes(type), n * Storage.bytes(type));
+        if (h != null) {
+            return h.backwardHalf(op, y, yOffset, dy, dyOffset, dx, dxOffset, type, rows, cols);
+        }
         return halfCall(b -> b.backwardHalf(op, y, yOffset, dy, dyOffset, dx, dxOffset, type, rows, cols));
     }
 
@@ -84,6 +133,13 @@ final class AutoFallbackBackend implements ComputeBackend {
     public boolean crossEntropyHalf(short[] logits, int offset, DType type, int rows, int cols, int[] targets,
                                     int targetOffset, int ignoreIndex, float labelSmoothing, float[] rowLoss,
                                     float gradScale) {
+        long n = (long) rows * cols;
+        ComputeBackend h = keptOnHost(n, n * Storage.bytes(type) + 4L * rows,
+                4L * rows + (Float.isNaN(gradScale) ? 0 : n * Storage.bytes(type)));
+        if (h != null) {
+            return h.crossEntropyHalf(logits, offset, type, rows, cols, targets, targetOffset, ignoreIndex,
+                    labelSmoothing, rowLoss, gradScale);
+        }
         return halfCall(b -> b.crossEntropyHalf(logits, offset, type, rows, cols, targets, targetOffset,
                 ignoreIndex, labelSmoothing, rowLoss, gradScale));
     }
@@ -108,6 +164,12 @@ final class AutoFallbackBackend implements ComputeBackend {
     @Override
     public void backward(RowOp op, float[] y, int yOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
                          int rows, int cols) {
+        long n = (long) rows * cols;
+        ComputeBackend h = keptOnHost(n, n * 8, n * 4);
+        if (h != null) {
+            h.backward(op, y, yOffset, dy, dyOffset, dx, dxOffset, rows, cols);
+            return;
+        }
         int from = 0;
         if (cpu == null) {
             RowChunks.Done done = new RowChunks.Done();
@@ -128,6 +190,13 @@ final class AutoFallbackBackend implements ComputeBackend {
     @Override
     public void crossEntropy(float[] logits, int offset, int rows, int cols, int[] targets, int targetOffset,
                              int ignoreIndex, float labelSmoothing, float[] rowLoss, float gradScale) {
+        long n = (long) rows * cols;
+        ComputeBackend h = keptOnHost(n, n * 4 + 4L * rows, 4L * rows + (Float.isNaN(gradScale) ? 0 : n * 4));
+        if (h != null) {
+            h.crossEntropy(logits, offset, rows, cols, targets, targetOffset, ignoreIndex, labelSmoothing, rowLoss,
+                    gradScale);
+            return;
+        }
         int from = 0;
         if (cpu == null) {
             RowChunks.Done done = new RowChunks.Done();
@@ -169,7 +238,7 @@ final class AutoFallbackBackend implements ComputeBackend {
         if (cpu == null) {
             OpenClBackends.logOnce("auto backend: OpenCL failed on " + device.device() + " (" + e.getMessage()
                     + "); continuing on the CPU backend");
-            cpu = CpuBackends.create(threads);
+            cpu = host();
             device.close();
         }
         return cpu;
@@ -183,8 +252,8 @@ final class AutoFallbackBackend implements ComputeBackend {
     @Override
     public synchronized void close() {
         device.close();
-        if (cpu != null) {
-            cpu.close();
+        if (host != null) {
+            host.close();   // cpu, after a fallback
         }
     }
 }

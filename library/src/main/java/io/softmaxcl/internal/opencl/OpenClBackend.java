@@ -86,6 +86,10 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         return "OpenCL " + device.describe();
     }
 
+    OpenClDeviceInfo deviceInfo() {
+        return device.info();
+    }
+
     KernelPlan.Device planDevice() {
         return planDevice;
     }

@@ -20,8 +20,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * shares the cores the CPU backend already uses at near memory bandwidth, and measured here it loses, so AUTO
  * does not pick it — unless the device was named explicitly ({@code softmaxcl.device} / the builder's
  * {@code device(...)}) or {@value #AUTO_PROPERTY}{@code =always}. {@value #AUTO_PROPERTY}{@code =never} keeps AUTO
- * on the CPU. When AUTO skips or loses OpenCL (no library, no platform, no device, a kernel that does not build,
- * a device failure later on) it runs on the CPU backend and logs the reason once.
+ * on the CPU. On a device it picked by itself, AUTO then places each call on host arrays by {@link OffloadRule}:
+ * on the device only when the measured transfers plus kernel take less than the CPU backend would. When AUTO skips
+ * or loses OpenCL (no library, no platform, no device, a kernel that does not build, a device failure later on) it
+ * runs on the CPU backend and logs the reason once.
  */
 public final class OpenClBackends {
 
@@ -62,7 +64,11 @@ public final class OpenClBackends {
                         + "=always to use it)");
                 return Optional.empty();
             }
-            return Optional.of(new AutoFallbackBackend(new OpenClBackend(device), config.effectiveThreads()));
+            // A device AUTO found by itself places each call by the measured rule; a named one (or "always")
+            // takes every call.
+            boolean perShape = !named && !mode.equals("always");
+            return Optional.of(new AutoFallbackBackend(new OpenClBackend(device), config.effectiveThreads(),
+                    perShape));
         } catch (BackendUnavailableException e) {
             logOnce("auto backend: using the CPU backend; OpenCL is unavailable: " + e.getMessage());
             return Optional.empty();
