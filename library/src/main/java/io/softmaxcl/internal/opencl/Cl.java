@@ -130,6 +130,33 @@ final class Cl {
         return m;
     }
 
+    /** Counts an object created outside these helpers (released through them). */
+    static void created() {
+        LIVE.incrementAndGet();
+    }
+
+    static void release(org.jocl.cl_event e) {
+        if (e != null && CL.clReleaseEvent(e) == CL.CL_SUCCESS) {
+            LIVE.decrementAndGet();
+        }
+    }
+
+    /** A marker on {@code q} completing when everything enqueued there so far has (its event; caller releases). */
+    static org.jocl.cl_event marker(cl_command_queue q) {
+        org.jocl.cl_event done = new org.jocl.cl_event();
+        check(CL.clEnqueueMarkerWithWaitList(q, 0, null, done), "clEnqueueMarkerWithWaitList");
+        LIVE.incrementAndGet();
+        return done;
+    }
+
+    static void await(org.jocl.cl_event e) {
+        check(CL.clWaitForEvents(1, new org.jocl.cl_event[] {e}), "clWaitForEvents");
+    }
+
+    static void flush(cl_command_queue q) {
+        check(CL.clFlush(q), "clFlush");
+    }
+
     static void release(cl_mem m) {
         if (m != null && CL.clReleaseMemObject(m) == CL.CL_SUCCESS) {
             LIVE.decrementAndGet();

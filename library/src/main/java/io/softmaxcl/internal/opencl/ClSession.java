@@ -23,6 +23,12 @@ final class ClSession {
     /** System property overriding how many row elements the work-group kernel caches in local memory (tests). */
     static final String CACHE_FLOATS_PROPERTY = "softmaxcl.opencl.cacheFloats";
 
+    /**
+     * System property: {@code auto} (default: pinned staging and two queues on GPU-class devices, plain blocking
+     * transfers on CPU devices, where host memory is device memory and staging is one more copy), {@code on}, {@code off}.
+     */
+    static final String PINNED_PROPERTY = "softmaxcl.opencl.pinned";
+
     private static final String[] KERNELS = {"softmax_item_softmax", "softmax_item_partial_softmax",
             "softmax_item_finish_softmax", "softmax_item_log_softmax", "softmax_item_partial_log_softmax",
             "softmax_item_finish_log_softmax", "softmax_item_masked_softmax", "softmax_item_partial_masked_softmax",
@@ -50,6 +56,9 @@ final class ClSession {
     private final java.util.List<cl_program> storagePrograms = new java.util.ArrayList<>();
     private cl_context context;
     private cl_command_queue queue;
+    /** The second queue of {@link ChunkPipeline} (transfers), made with it on first use. */
+    private cl_command_queue transferQueue;
+    private ChunkPipeline pipeline;
     private cl_program program;
     private int groupSize;
     /** Row elements softmax_group caches in local memory: what the device has beyond the kernel's own arrays. */
@@ -128,6 +137,29 @@ final class ClSession {
 
     cl_command_queue queue() {
         return queue;
+    }
+
+    /** The transfer queue of the pipelined transfers (created on first use). */
+    cl_command_queue transferQueue() {
+        if (transferQueue == null) {
+            transferQueue = Cl.createQueue(context, device.id());
+        }
+        return transferQueue;
+    }
+
+    /** Forward calls on host arrays go through pinned staging and two queues ({@value #PINNED_PROPERTY}). */
+    boolean pipelined() {
+        String mode = System.getProperty(PINNED_PROPERTY, "auto").trim().toLowerCase(java.util.Locale.ROOT);
+        return mode.equals("on") || (mode.equals("auto") && !asCpu);
+    }
+
+    /** The pinned, two-queue chunk loop (created on first use). */
+    ChunkPipeline pipeline() {
+        if (pipeline == null) {
+            transferQueue();
+            pipeline = new ChunkPipeline(this);
+        }
+        return pipeline;
     }
 
     cl_context context() {
@@ -213,6 +245,12 @@ final class ClSession {
                 b.release();
             }
         }
+        if (pipeline != null) {
+            pipeline.release();
+            pipeline = null;
+        }
+        Cl.release(transferQueue);
+        transferQueue = null;
         if (held != null) {
             held.release();
         }

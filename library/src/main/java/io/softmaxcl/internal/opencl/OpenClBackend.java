@@ -30,6 +30,9 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     /** System property overriding how many row elements the work-group kernel caches in local memory (tests). */
     static final String CACHE_FLOATS_PROPERTY = ClSession.CACHE_FLOATS_PROPERTY;
 
+    /** Bytes (in and out) of one piece of a pipelined forward call ({@link ChunkPipeline}). */
+    static final long PIPELINE_BYTES = 8L << 20;
+
     /** System property capping the device memory one call may use, in bytes (larger batches go in row chunks). */
     static final String MAX_BYTES_PROPERTY = "softmaxcl.opencl.maxBytes";
 
@@ -164,6 +167,11 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             ensureOpen();
             long rowBytes = cols * (xb + yb) + (hasMask ? cols : 0) + 64;
             int chunk = chunkRows(rows, cols, rowBytes);
+            boolean pipelined = session.pipelined();
+            if (pipelined) {
+                // Pieces of about PIPELINE_BYTES, so that a big batch's upload, kernels and download overlap.
+                chunk = (int) Math.min(chunk, Math.max(1, PIPELINE_BYTES / rowBytes));
+            }
             // One plan for every chunk (the first chunk's), so that a chunked batch gives bit-for-bit the result
             // of one piece.
             KernelPlan[] plan = new KernelPlan[1];
@@ -172,6 +180,19 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
             boolean staged = rowsDone == null && chunk < rows;
             Object target = staged ? newRows(st.y(), rows * cols) : out;
             int targetOffset = staged ? 0 : outOffset;
+            if (pipelined) {
+                session.pipeline().forward(op, in, inOffset, target, targetOffset, st, rows, cols, chunk,
+                        invTemperature, mask, maskOffset, args -> {
+                            if (plan[0] == null) {
+                                plan[0] = tunedPlan(rows, args);
+                            }
+                            return launches.forward(plan[0], args);
+                        }, rowsDone);
+                if (staged) {
+                    System.arraycopy(target, 0, out, outOffset, rows * cols);
+                }
+                return;
+            }
             RowChunks.run(rows, chunk, rowsDone, (r0, k) -> {
                 long n = (long) k * cols;
                 cl_mem x = bufA.ensure(n * xb);
