@@ -131,10 +131,10 @@ final class OffloadRule {
 
     private static Speeds measureDevice(OpenClBackend device) {
         long bytes = 8L << 20;
-        double h2d = bytes / median(device.transferTimes(bytes, true, 1, 5));
-        double d2h = bytes / median(device.transferTimes(bytes, false, 1, 5));
-        double copy = 2.0 * bytes / median(device.copyTimes(bytes, 1, 5));
-        double launch = median(device.kernelTimes(RowOp.SOFTMAX, DType.F32, 1, 1, 2, 7));
+        double h2d = bytes / median(device.benchmark.transferTimes(bytes, true, 1, 5));
+        double d2h = bytes / median(device.benchmark.transferTimes(bytes, false, 1, 5));
+        double copy = 2.0 * bytes / median(device.benchmark.copyTimes(bytes, 1, 5));
+        double launch = median(device.benchmark.kernelTimes(RowOp.SOFTMAX, DType.F32, 1, 1, 2, 7));
         return new Speeds(h2d, d2h, copy, launch, Double.NaN);
     }
 

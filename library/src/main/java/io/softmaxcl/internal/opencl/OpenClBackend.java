@@ -7,12 +7,10 @@ import io.softmaxcl.internal.ComputeBackend;
 import io.softmaxcl.internal.DeviceBenchmark;
 import io.softmaxcl.internal.ResidentBatch;
 import io.softmaxcl.internal.RowOp;
-import org.jocl.CL;
 import org.jocl.Pointer;
 import org.jocl.cl_command_queue;
 import org.jocl.cl_mem;
 
-import java.util.SplittableRandom;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
 
@@ -22,7 +20,7 @@ import java.util.function.IntConsumer;
  * allows processed in row chunks. Calls are serialised by one lock (kernel arguments are per kernel object and
  * {@code clSetKernelArg} is not thread-safe). Every failure throws {@link BackendUnavailableException}.
  */
-final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
+final class OpenClBackend implements ComputeBackend {
 
     /** System property overriding the work-group size of the work-group kernels (a power of two; tests). */
     static final String GROUP_SIZE_PROPERTY = "softmaxcl.opencl.groupSize";
@@ -49,6 +47,8 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     private final java.util.Set<DeviceResidentBatch> residents = new java.util.HashSet<>();
     final Planner planner;
     final Launches launches;
+    /** Kernel, copy and transfer timings for {@code bench} and AUTO's {@link OffloadRule}. */
+    final OpenClBenchmark benchmark = new OpenClBenchmark(this);
     private long budgetBytes;
     private boolean closed;
     /** The device class plans target ({@link ClDevice#plansAsCpu}), fixed at construction. */
@@ -120,7 +120,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     }
 
     /** The forward plan of a call whose first {@code resident} rows are in {@code r}'s buffers (tuned if on). */
-    private KernelPlan tunedPlan(int rows, KernelArgs.Rows r) {
+    KernelPlan tunedPlan(int rows, KernelArgs.Rows r) {
         return planner.tunedForward(rows, r.rows(), r.cols(), p -> {
             launches.enqueue(launches.forward(p, r));
             Cl.finish(queue);
@@ -218,7 +218,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
     }
 
     /** Host rows ({@code float[]} or {@code short[]}) from element {@code offset}. */
-    private static Pointer host(Object rows, long offset, long elementBytes) {
+    static Pointer host(Object rows, long offset, long elementBytes) {
         Pointer p = rows instanceof float[] ? Pointer.to((float[]) rows) : Pointer.to((short[]) rows);
         return p.withByteOffset(offset * elementBytes);
     }
@@ -344,118 +344,8 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
         }
     }
 
-    // ---- DeviceBenchmark ---------------------------------------------------------------------------------------
-
-    @Override
-    public long[] kernelTimes(RowOp op, DType type, int rows, int cols, int warmup, int reps) {
-        return kernelTimes(op, new Storage(type, type), rows, cols, warmup, reps);
-    }
-
-    /** As {@link #kernelTimes(RowOp, DType, int, int, int, int)} for any input and output storage. */
-    long[] kernelTimes(RowOp op, Storage st, int rows, int cols, int warmup, int reps) {
-        lock.lock();
-        try {
-            ensureOpen();
-            long n = (long) rows * cols;
-            cl_mem x = bufA.ensure(n * st.xBytes());
-            cl_mem y = bufB.ensure(n * st.yBytes());
-            boolean hasMask = op == RowOp.MASKED_SOFTMAX;
-            cl_mem m = bufMask.ensure(hasMask ? n : 1);
-            fillRandom(x, n, st.x());
-            if (hasMask) {
-                byte[] ones = new byte[(int) Math.min(n, 1 << 24)];
-                java.util.Arrays.fill(ones, (byte) 1);
-                for (long off = 0; off < n; off += ones.length) {
-                    long len = Math.min(ones.length, n - off);
-                    Cl.check(CL.clEnqueueWriteBuffer(queue, m, CL.CL_TRUE, off, len, Pointer.to(ones), 0, null,
-                            null), "clEnqueueWriteBuffer");
-                }
-            }
-            KernelArgs.Rows args = new KernelArgs.Rows(x, y, rows, cols, op, 1f, m, hasMask, st);
-            KernelPlan plan = tunedPlan(rows, args);
-            java.util.List<Launch> launch = launches.forward(plan, args);
-            return timed(warmup, reps, () -> {
-                launches.enqueue(launch);
-                Cl.finish(queue);
-            });
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    @Override
-    public long[] copyTimes(long bytes, int warmup, int reps) {
-        lock.lock();
-        try {
-            ensureOpen();
-            cl_mem src = bufA.ensure(bytes);
-            cl_mem dst = bufB.ensure(bytes);
-            return timed(warmup, reps, () -> {
-                Cl.check(CL.clEnqueueCopyBuffer(queue, src, dst, 0, 0, bytes, 0, null, null), "clEnqueueCopyBuffer");
-                Cl.finish(queue);
-            });
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** The plan {@code bench} would run for a shape, e.g. {@code ROW_PER_ITEM local=16}. */
-    @Override
-    public long[] transferTimes(long bytes, boolean toDevice, int warmup, int reps) {
-        lock.lock();
-        try {
-            ensureOpen();
-            cl_mem buf = bufA.ensure(bytes);
-            Pointer host = Pointer.to(new float[Math.toIntExact((bytes + 3) / 4)]);
-            return timed(warmup, reps, () -> {
-                if (toDevice) {
-                    Cl.write(queue, buf, host, bytes);
-                } else {
-                    Cl.read(queue, buf, host, bytes);
-                }
-            });
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Nanoseconds of each of {@code reps} runs of {@code rep} after {@code warmup} untimed ones. */
-    private static long[] timed(int warmup, int reps, Runnable rep) {
-        long[] times = new long[reps];
-        for (int i = -warmup; i < reps; i++) {
-            long t0 = System.nanoTime();
-            rep.run();
-            long t = System.nanoTime() - t0;
-            if (i >= 0) {
-                times[i] = t;
-            }
-        }
-        return times;
-    }
-
     String describePlan(int rows, int cols) {
         return planner.describe(rows, cols);
-    }
-
-    /** Fills {@code x} with {@code n} uniform values in [-4, 4) stored as {@code type}. */
-    private void fillRandom(cl_mem x, long n, DType type) {
-        SplittableRandom rnd = new SplittableRandom(42);
-        float[] block = new float[(int) Math.min(n, 1 << 22)];
-        for (int i = 0; i < block.length; i++) {
-            block[i] = (float) (rnd.nextDouble() * 8 - 4);
-        }
-        Object rows = block;
-        if (type != DType.F32) {
-            short[] bits = new short[block.length];
-            io.softmaxcl.internal.HalfFloats.encode(type, block, 0, bits, 0, block.length);
-            rows = bits;
-        }
-        long eb = Storage.bytes(type);
-        for (long off = 0; off < n; off += block.length) {
-            long len = Math.min(block.length, n - off);
-            Cl.check(CL.clEnqueueWriteBuffer(queue, x, CL.CL_TRUE, off * eb, len * eb, host(rows, 0, eb), 0, null,
-                    null), "clEnqueueWriteBuffer");
-        }
     }
 
     /** Rows per chunk so that one chunk's buffers fit the memory budget and the largest allocation. */
@@ -524,7 +414,7 @@ final class OpenClBackend implements ComputeBackend, DeviceBenchmark {
 
     @Override
     public java.util.Optional<DeviceBenchmark> deviceBenchmark() {
-        return java.util.Optional.of(this);
+        return java.util.Optional.of(benchmark);
     }
 
     private void releaseAll() {

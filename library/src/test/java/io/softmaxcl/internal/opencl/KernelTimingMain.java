@@ -32,9 +32,9 @@ public final class KernelTimingMain {
                 int cols = Integer.parseInt(s.substring(s.indexOf('x') + 1));
                 long n = (long) rows * cols;
                 int reps = (int) Math.max(15, Math.min(400, 2e8 / n));
-                double k = median(b.kernelTimes(op, st, rows, cols, 5, reps));
+                double k = median(b.benchmark.kernelTimes(op, st, rows, cols, 5, reps));
                 long bytes = n * (st.xBytes() + st.yBytes());
-                double c = median(b.copyTimes(bytes / 2, 5, reps));
+                double c = median(b.benchmark.copyTimes(bytes / 2, 5, reps));
                 System.out.printf("%-11s %-34s %10.1f %8.1f %10.1f %8.1f %6.2f%n", s, b.describePlan(rows, cols),
                         k / 1e3, bytes / k, c / 1e3, bytes / c, c / k);
             }
