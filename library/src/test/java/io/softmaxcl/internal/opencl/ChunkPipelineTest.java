@@ -35,12 +35,17 @@ class ChunkPipelineTest {
         } else {
             System.setProperty(ClSession.PINNED_PROPERTY, before);
         }
-        OpenClTestData.backend().setBudgetBytes(Long.MAX_VALUE);
+        if (opened != null) {
+            opened.setBudgetBytes(Long.MAX_VALUE);
+        }
     }
+
+    private OpenClBackend opened;
 
     @Test
     void manyChunksThroughPinnedStagingGiveTheReferenceInRowOrder() {
         OpenClBackend b = OpenClTestData.backend();
+        opened = b;
         b.setBudgetBytes(7L * (999 * 9L + 64));   // 7 rows a chunk (masked: 9 bytes per element): 6 chunks
         calls(b);   // builds the programs and buffers it needs
         long live = Cl.live();

@@ -79,6 +79,7 @@ class OffloadRuleTest {
 
     @Test
     void autoRunsEachCallWhereTheRulePlacesIt() {
+        io.softmaxcl.TestBackends.requireOpenCl();
         OpenClBackend device = (OpenClBackend) OpenClBackends.open(new io.softmaxcl.internal.EngineConfig(null, 0));
         try (AutoFallbackBackend auto = new AutoFallbackBackend(device, 2, OffloadRule.of(SLOW_CPU))) {
             // No call fits the device's budget now: a call the rule keeps on the CPU never notices.
