@@ -1,4 +1,4 @@
-// One work-item per row (or per chunk of a row) with explicit wide vectors: the variant for CPU OpenCL devices.
+// One work-item per row (or per segment of a row) with explicit wide vectors: the variant for CPU OpenCL devices.
 // PoCL runs a work-group's items as loops on one thread and does not vectorize across work-items when the
 // kernel has inner loops, so the vectorization is written out here instead.
 //
@@ -7,7 +7,7 @@
 //             loops, and PoCL then vectorizes across work-items)
 //
 // Three passes per row with one exp per element: max; exp stored to the output while summing; scale. The row
-// (or chunk) stays in cache between passes, so re-reading it is cheaper than the online form's second exp.
+// (or segment) stays in cache between passes, so re-reading it is cheaper than the online form's second exp.
 // A row that is not a multiple of VW ends with one overlapping vector whose repeated lanes are masked out.
 
 #ifdef COLS
@@ -178,42 +178,42 @@ inline void item_row(__global const ELEM_X* x, gY* y, int rows, int cols, int op
     }
 }
 
-// Split rows, step 1: work-item (row, chunk) writes the (max, sum) of its chunk of chunk_len columns.
+// Split rows, step 1: work-item (row, seg) writes the (max, sum) of its segment of seg_len columns.
 inline void item_partial(__global const ELEM_X* x, __global float2* partial, int rows, int cols, int op,
-                         float inv_t, __global const uchar* mask, int has_mask, int chunks, int chunk_len,
+                         float inv_t, __global const uchar* mask, int has_mask, int segs, int seg_len,
                          gY* y) {
     int g = get_global_id(0);
-    if (g >= rows * chunks) {
+    if (g >= rows * segs) {
         return;
     }
-    int row = g / chunks;
-    int lo = (g % chunks) * chunk_len;
-    int hi = min(cols, lo + chunk_len);
+    int row = g / segs;
+    int lo = (g % segs) * seg_len;
+    int hi = min(cols, lo + seg_len);
     size_t k0 = (size_t) row * cols;
-    // Summed as the masked op (which skips -Inf terms) so that an all -Inf chunk gives (-Inf, 0) and merges to
+    // Summed as the masked op (which skips -Inf terms) so that an all -Inf segment gives (-Inf, 0) and merges to
     // nothing, while a NaN still poisons the sum.
     int pmask = op == OP_MASKED_SOFTMAX && has_mask;
     float m = range_max(OP_MASKED_SOFTMAX, x, k0, lo, hi, inv_t, mask, pmask);
-    // Softmax and masked softmax keep exp(v - chunk max) in y, so the finish step only rescales (one exp each).
+    // Softmax and masked softmax keep exp(v - segment max) in y, so the finish step only rescales (one exp each).
     // (Half output: nothing parked, the finish step recomputes each exp.)
     float s = range_sum(OP_MASKED_SOFTMAX, x, (gfloat*) y, k0, k0, lo, hi, inv_t, mask, pmask, m,
                         op != OP_LOG_SOFTMAX && Y_EXACT);
     partial[g] = (float2) (m, s);
 }
 
-// Split rows, step 2: work-item (row, chunk) merges the row's partials and writes its chunk.
+// Split rows, step 2: work-item (row, seg) merges the row's partials and writes its segment.
 inline void item_finish(__global const ELEM_X* x, gY* y, __global const float2* partial, int rows, int cols,
-                        int op, float inv_t, __global const uchar* mask, int has_mask, int chunks, int chunk_len) {
+                        int op, float inv_t, __global const uchar* mask, int has_mask, int segs, int seg_len) {
     int g = get_global_id(0);
-    if (g >= rows * chunks) {
+    if (g >= rows * segs) {
         return;
     }
-    int row = g / chunks;
-    int lo = (g % chunks) * chunk_len;
-    int hi = min(cols, lo + chunk_len);
+    int row = g / segs;
+    int lo = (g % segs) * seg_len;
+    int hi = min(cols, lo + seg_len);
     md_t r = { -INFINITY, 0.0f };
-    for (int k = 0; k < chunks; k++) {
-        float2 p = partial[row * chunks + k];
+    for (int k = 0; k < segs; k++) {
+        float2 p = partial[row * segs + k];
         md_t q = { p.x, p.y };
         r = md_merge(r, q, inv_t);
     }
@@ -239,13 +239,13 @@ __kernel void softmax_item##SUFFIX(__global const ELEM_X* x, gY* y, int rows, in
 } \
 __kernel void softmax_item_partial##SUFFIX(__global const ELEM_X* x, __global float2* partial, int rows, int cols, \
                                            int op, float inv_t, __global const uchar* mask, int has_mask, \
-                                           int chunks, int chunk_len, gY* y) { \
-    item_partial(x, partial, rows, cols, OP, inv_t, mask, has_mask, chunks, chunk_len, y); \
+                                           int segs, int seg_len, gY* y) { \
+    item_partial(x, partial, rows, cols, OP, inv_t, mask, has_mask, segs, seg_len, y); \
 } \
 __kernel void softmax_item_finish##SUFFIX(__global const ELEM_X* x, gY* y, __global const float2* partial, \
                                           int rows, int cols, int op, float inv_t, __global const uchar* mask, \
-                                          int has_mask, int chunks, int chunk_len) { \
-    item_finish(x, y, partial, rows, cols, OP, inv_t, mask, has_mask, chunks, chunk_len); \
+                                          int has_mask, int segs, int seg_len) { \
+    item_finish(x, y, partial, rows, cols, OP, inv_t, mask, has_mask, segs, seg_len); \
 }
 
 ITEM_KERNELS(_softmax, OP_SOFTMAX)

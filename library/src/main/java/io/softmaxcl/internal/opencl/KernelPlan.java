@@ -12,7 +12,7 @@ import java.util.Locale;
  *       most {@value #FIXED_COLS_MAX} columns a program built for that column count whose work-items each take
  *       {@value #TINY_ROWS_PER_ITEM} rows, one per vector lane (PoCL left one row per work-item scalar); when there are fewer rows than twice the compute units and
  *       the rows are long ({@code cols ≥} {@value #SPLIT_MIN_COLS}), {@link Variant#ROW_SPLIT_ITEMS} — each row cut
- *       into chunks of {@value #MIN_CHUNK} to {@value #MAX_CHUNK} columns, partial (max, sum) merged with the
+ *       into segments of {@value #MIN_SEGMENT} to {@value #MAX_SEGMENT} columns, partial (max, sum) merged with the
  *       online rule. (Measured here under heavy load, one work-item per row was faster even for 1×1048576; the
  *       split is kept for an idle machine, where it uses every core. The auto-tuner settles it per machine.)</li>
  *   <li>Other devices (GPUs): rows of at most {@value #HELD_PER_ITEM} × the device's largest work-group
@@ -38,8 +38,8 @@ record KernelPlan(Variant variant, int local, int segments, int segmentLength, i
     /** System property forcing one variant for every shape (tests and experiments), e.g. {@code ROW_PER_GROUP}. */
     static final String VARIANT_PROPERTY = "softmaxcl.opencl.variant";
     static final int SPLIT_MIN_COLS = 65536;
-    static final int MIN_CHUNK = 4096;
-    static final int MAX_CHUNK = 16384;
+    static final int MIN_SEGMENT = 4096;
+    static final int MAX_SEGMENT = 16384;
     static final int FIXED_COLS_MAX = 32;
     static final int FIXED_COLS_MIN_ROWS = 4096;
     /** Rows one work-item of the fixed-column kernel takes, one per lane of its vectors (the VW build define). */
@@ -50,7 +50,7 @@ record KernelPlan(Variant variant, int local, int segments, int segmentLength, i
     enum Variant {
         /** One work-item per row, wide vectors (CPU devices). */
         ROW_PER_ITEM,
-        /** One work-item per chunk of a row, then an online merge (CPU devices, few long rows). */
+        /** One work-item per segment of a row, then an online merge (CPU devices, few long rows). */
         ROW_SPLIT_ITEMS,
         /** A team of work-items per row, several rows per work-group (short rows). */
         ROWS_PER_GROUP,
@@ -114,11 +114,11 @@ record KernelPlan(Variant variant, int local, int segments, int segmentLength, i
             case ROW_PER_ITEM -> new KernelPlan(v, clamp(rows / (2 * cu), 1, 16), 1, cols, 1,
                     d.cpu() && cols <= FIXED_COLS_MAX && rows >= FIXED_COLS_MIN_ROWS, 0);
             case ROW_SPLIT_ITEMS -> {
-                // About 32 chunks per compute unit in all, each at least MIN_CHUNK columns, and none longer than
-                // MAX_CHUNK so that a chunk's passes stay in the core's L2 cache.
-                int chunks = Math.max(ceilDiv(cols, MAX_CHUNK),
-                        clamp(ceilDiv(32 * cu, rows), 1, Math.max(1, cols / MIN_CHUNK)));
-                int len = roundUp(ceilDiv(cols, chunks), 16);
+                // About 32 segments per compute unit in all, each at least MIN_SEGMENT columns, and none longer than
+                // MAX_SEGMENT so that a segment's passes stay in the core's L2 cache.
+                int segs = Math.max(ceilDiv(cols, MAX_SEGMENT),
+                        clamp(ceilDiv(32 * cu, rows), 1, Math.max(1, cols / MIN_SEGMENT)));
+                int len = roundUp(ceilDiv(cols, segs), 16);
                 yield new KernelPlan(v, clamp(rows * ceilDiv(cols, len) / (2 * cu), 1, 16), ceilDiv(cols, len), len, 1,
                         false, 0);
             }
@@ -138,7 +138,7 @@ record KernelPlan(Variant variant, int local, int segments, int segmentLength, i
         java.util.List<Variant> list = new java.util.ArrayList<>();
         if (d.cpu()) {
             list.add(Variant.ROW_PER_ITEM);
-            if (cols >= 2 * MIN_CHUNK) {
+            if (cols >= 2 * MIN_SEGMENT) {
                 list.add(Variant.ROW_SPLIT_ITEMS);
             }
         } else {
