@@ -14,24 +14,16 @@
 #define OP_MASKED_SOFTMAX 2
 
 // Element storage, chosen by build defines so that half-precision storage is a switch; arithmetic is float32
-// either way. X_F16 / X_BF16 set the input's type, Y_F16 / Y_BF16 the output's (default float; STORAGE_F16 and
-// STORAGE_BF16 set both). Both half types travel as ushort bits and convert with integer operations, bit for bit
-// as the host's HalfFloats does (exact decode; round to nearest even; NaN quiet, its top payload bits kept;
-// overflow to ±Inf; subnormals kept). F16 does not use vload_half/vstore_half: PoCL's vector forms assume the
+// either way. X_F16 / X_BF16 set the input's type, Y_F16 / Y_BF16 the output's (default float). Both half types
+// travel as ushort bits and convert with integer operations, bit for bit as the host's HalfFloats does (exact
+// decode; round to nearest even; NaN quiet, its top payload bits kept; overflow to ±Inf; subnormals kept). F16 does not use vload_half/vstore_half: PoCL's vector forms assume the
 // vector's natural alignment (an aligned store faulted on a row at an odd offset). No cl_khr_fp16 is needed.
 //   ELEM_X, ELEM_Y        the types in global memory; ELEM too when they are the same (in-place kernels)
-//   LOAD_X(p, i)          element i of an input as float; LOAD_Y(p, i) of an output (y used as scratch)
+//   LOAD_X(p, i)          element i of an input as float
 //   STORE_Y(p, i, v)      writes float v, rounded once to the output's type
-//   LOADV_X(p), LOADV_Y(p), STOREV_Y(v, p)   the same for VW consecutive elements from p
+//   LOADV_X(p), STOREV_Y(v, p)   the same for VW consecutive elements from p
 //   Y_EXACT               1 when y holds a float exactly (float32 output): only then may kernels park
 //                         intermediate values in y (a half there would round the result twice)
-#if defined(STORAGE_F16)
-#define X_F16
-#define Y_F16
-#elif defined(STORAGE_BF16)
-#define X_BF16
-#define Y_BF16
-#endif
 #if defined(X_F16)
 #define X_KIND 1
 #define ELEM_X ushort
@@ -108,7 +100,6 @@ inline ushort to_f16(float v) {
 #define KIND_(op, k) op##k
 #define KIND(op, k) KIND_(op, k)
 #define LOAD_X(p, i) KIND(LOAD_, X_KIND)(p, i)
-#define LOAD_Y(p, i) KIND(LOAD_, Y_KIND)(p, i)
 #define STORE_Y(p, i, v) KIND(STORE_, Y_KIND)(p, i, v)
 
 // A float pointer that the compiler may only assume 4-byte aligned, so vstore16 stays one store.
@@ -257,7 +248,6 @@ typedef ushortV __attribute__((aligned(2))) ushortV_u;
 #define STOREV_1(v, p) vstoreUV(to_f16V(v), p)
 #define STOREV_2(v, p) vstoreUV(to_bf16V(v), p)
 #define LOADV_X(p) KIND(LOADV_, X_KIND)(p)
-#define LOADV_Y(p) KIND(LOADV_, Y_KIND)(p)
 #define STOREV_Y(v, p) KIND(STOREV_, Y_KIND)(v, p)
 
 #if FAST_EXP
