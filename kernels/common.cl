@@ -13,11 +13,12 @@
 #define OP_LOG_SOFTMAX 1
 #define OP_MASKED_SOFTMAX 2
 
-// Element storage, chosen by build defines so that half-precision storage is a switch; arithmetic is float32
-// either way. X_F16 / X_BF16 set the input's type, Y_F16 / Y_BF16 the output's (default float). Both half types
-// travel as ushort bits and convert with integer operations, bit for bit as the host's HalfFloats does (exact
-// decode; round to nearest even; NaN quiet, its top payload bits kept; overflow to ±Inf; subnormals kept). F16 does not use vload_half/vstore_half: PoCL's vector forms assume the
-// vector's natural alignment (an aligned store faulted on a row at an odd offset). No cl_khr_fp16 is needed.
+// Element storage, chosen by build defines so that half-precision storage is a switch; arithmetic is float32 either
+// way. X_F16 / X_BF16 set the input's type, Y_F16 / Y_BF16 the output's (default float). Both half types travel as
+// ushort bits and convert with integer operations, bit for bit as the host's HalfFloats does (exact decode; round to
+// nearest even; NaN quiet, its top payload bits kept; overflow to ±Inf; subnormals kept). F16 does not use
+// vload_half/vstore_half: PoCL's vector forms assume the vector's natural alignment (an aligned store faulted on a
+// row at an odd offset). No cl_khr_fp16 is needed.
 //   ELEM_X, ELEM_Y        the types in global memory; ELEM too when they are the same (in-place kernels)
 //   LOAD_X(p, i)          element i of an input as float
 //   STORE_Y(p, i, v)      writes float v, rounded once to the output's type
