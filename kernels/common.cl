@@ -50,46 +50,54 @@
 #endif
 #define Y_EXACT (Y_KIND == 0)
 
+// The conversions, one body each for a scalar (U = uint, F = float) and for VW lanes (uintV, floatV), branch-free:
+// select() on an integer comparison picks per lane (and, on scalars, as ?: does).
+// float -> bfloat16 bits in r: to nearest even; NaN quiet (its top bits kept).
+#define TO_BF16_BODY(U, AS_U, V) \
+    U b = AS_U(V); \
+    U r = select((b + 0x7FFF + ((b >> 16) & 1)) >> 16, (b >> 16) | 0x40, (b & 0x7fffffff) > 0x7f800000);
+// bfloat16 bits (in the low half of H) -> float bits in r: a shift; NaN made quiet.
+#define FROM_BF16_BODY(U, H) \
+    U b = (H) << 16; \
+    U r = select(b, b | 0x00400000, (b & 0x7fffffff) > 0x7f800000);
+// float16 bits (in the low half of H) -> float bits in r: the exponent rebiased; Inf/NaN keep an all-ones exponent
+// (NaN made quiet); zero and subnormals are mant * 2^-24, exact in float.
+#define FROM_F16_BODY(U, H, AS_U, CVT_F) \
+    U em = (H) & 0x7fff; \
+    U r = select((em << 13) + 0x38000000, \
+                 (em << 13) | 0x7f800000 | select((U) 0, (U) 0x00400000, (em & 0x3ff) != 0), em >= 0x7c00); \
+    r = select(r, AS_U(CVT_F(em) * 0x1p-24f), em < 0x400); \
+    r |= ((H) & 0x8000) << 16;
+// float -> float16 bits in r, to nearest even: NaN quiet with its top payload bits; >= 65520 -> Inf; below 2^-14 a
+// subnormal, |v| * 2^24 rounded to an integer by adding 2^23 (exact: the product is below 1024).
+#define TO_F16_BODY(U, AS_U, AS_F, V) \
+    U b = AS_U(V); \
+    U a = b & 0x7fffffff; \
+    U e = a - 0x38000000; \
+    U r = (e + 0xfff + ((e >> 13) & 1)) >> 13; \
+    r = select(r, AS_U(AS_F(a) * 16777216.0f + 8388608.0f) - 0x4b000000, a < 0x38800000); \
+    r = select(r, (U) 0x7c00, a >= 0x477ff000); \
+    r = select(r, 0x7e00 | ((a >> 13) & 0x3ff), a > 0x7f800000); \
+    r |= (b >> 16) & 0x8000;
+
 inline ushort to_bf16(float v) {
-    uint b = as_uint(v);
-    return isnan(v) ? (ushort) ((b >> 16) | 0x40) : (ushort) ((b + 0x7FFF + ((b >> 16) & 1)) >> 16);
+    TO_BF16_BODY(uint, as_uint, v)
+    return (ushort) r;
 }
 
 inline float from_bf16(ushort h) {
-    uint b = ((uint) h) << 16;
-    return as_float((b & 0x7fffffff) > 0x7f800000 ? b | 0x00400000 : b);
+    FROM_BF16_BODY(uint, (uint) h)
+    return as_float(r);
 }
 
-// float16 bits -> float: rebias the exponent; Inf/NaN keep an all-ones exponent (NaN made quiet); zero and
-// subnormals are mant * 2^-24, exact in float.
-inline float from_f16(ushort hb) {
-    uint h = hb;
-    uint em = h & 0x7fff;
-    uint r = em >= 0x7c00 ? (em << 13) | 0x7f800000 | ((em & 0x3ff) != 0 ? 0x00400000 : 0)
-            : (em << 13) + 0x38000000;
-    if (em < 0x400) {
-        r = as_uint((float) em * 0x1p-24f);
-    }
-    return as_float(r | ((h & 0x8000) << 16));
+inline float from_f16(ushort h) {
+    FROM_F16_BODY(uint, (uint) h, as_uint, convert_float)
+    return as_float(r);
 }
 
-// float -> float16 bits, to nearest even: NaN quiet with its top payload bits; >= 65520 -> Inf; below 2^-14 a
-// subnormal, |v| * 2^24 rounded to an integer by adding 2^23 (exact: the product is below 1024).
 inline ushort to_f16(float v) {
-    uint b = as_uint(v);
-    uint a = b & 0x7fffffff;
-    uint e = a - 0x38000000;
-    uint r = (e + 0xfff + ((e >> 13) & 1)) >> 13;
-    if (a < 0x38800000) {
-        r = as_uint(as_float(a) * 16777216.0f + 8388608.0f) - 0x4b000000;
-    }
-    if (a >= 0x477ff000) {
-        r = 0x7c00;
-    }
-    if (a > 0x7f800000) {
-        r = 0x7e00 | ((a >> 13) & 0x3ff);
-    }
-    return (ushort) (r | ((b >> 16) & 0x8000));
+    TO_F16_BODY(uint, as_uint, as_float, v)
+    return (ushort) r;
 }
 
 #define LOAD_0(p, i) ((p)[i])
@@ -200,38 +208,25 @@ typedef ucharV __attribute__((aligned(1))) ucharV_u;
 #define uintV CAT(uint, VW)
 #define ushortV CAT(ushort, VW)
 
-// VW elements of each storage type (see ELEM_X above), the scalar conversions above lane by lane, branch-free.
+// VW elements of each storage type (see ELEM_X above): the scalar conversions' bodies on lanes.
 inline ushortV to_bf16V(floatV v) {
-    uintV b = as_uintV(v);
-    uintV r = (b + 0x7FFF + ((b >> 16) & 1)) >> 16;
-    r = select(r, (b >> 16) | 0x40, as_uintV(isnan(v)));
+    TO_BF16_BODY(uintV, as_uintV, v)
     return CAT(convert_ushort, VW)(r);
 }
 
-inline floatV from_bf16V(ushortV hv) {
-    uintV b = CAT(convert_uint, VW)(hv) << 16;
-    return as_floatV(select(b, b | 0x00400000, (b & 0x7fffffff) > 0x7f800000));
+inline floatV from_bf16V(ushortV h) {
+    FROM_BF16_BODY(uintV, CAT(convert_uint, VW)(h))
+    return as_floatV(r);
 }
 
-inline floatV from_f16V(ushortV hv) {
-    uintV h = CAT(convert_uint, VW)(hv);
-    uintV em = h & 0x7fff;
-    uintV r = (em << 13) + 0x38000000;
-    uintV special = (em << 13) | 0x7f800000 | select((uintV) 0, (uintV) 0x00400000, (em & 0x3ff) != 0);
-    r = select(r, special, em >= 0x7c00);
-    r = select(r, as_uintV(CAT(convert_float, VW)(em) * 0x1p-24f), em < 0x400);
-    return as_floatV(r | ((h & 0x8000) << 16));
+inline floatV from_f16V(ushortV h) {
+    FROM_F16_BODY(uintV, CAT(convert_uint, VW)(h), as_uintV, CAT(convert_float, VW))
+    return as_floatV(r);
 }
 
 inline ushortV to_f16V(floatV v) {
-    uintV b = as_uintV(v);
-    uintV a = b & 0x7fffffff;
-    uintV e = a - 0x38000000;
-    uintV r = (e + 0xfff + ((e >> 13) & 1)) >> 13;
-    r = select(r, as_uintV(as_floatV(a) * 16777216.0f + 8388608.0f) - 0x4b000000, a < 0x38800000);
-    r = select(r, (uintV) 0x7c00, a >= 0x477ff000);
-    r = select(r, 0x7e00 | ((a >> 13) & 0x3ff), a > 0x7f800000);
-    return CAT(convert_ushort, VW)(r | ((b >> 16) & 0x8000));
+    TO_F16_BODY(uintV, as_uintV, as_floatV, v)
+    return CAT(convert_ushort, VW)(r);
 }
 #if UNALIGNED_PTR
 // As for floats: one vector access through a 2-byte-aligned vector pointer (PoCL made 16 scalar stores of vstore16).
