@@ -50,6 +50,25 @@ final class AutoFallbackBackend implements ComputeBackend {
         return cpu == null && !rule.onDevice(elements, inBytes, outBytes) ? host() : null;
     }
 
+    /** {@link #keptOnHost} for a forward call: its rows (and mask bytes) in, its rows out. */
+    private ComputeBackend forwardKeptOnHost(int rows, int cols, DType in, DType out, byte[] mask) {
+        long n = (long) rows * cols;
+        return keptOnHost(n, n * Storage.bytes(in) + (mask != null ? n : 0), n * Storage.bytes(out));
+    }
+
+    /** {@link #keptOnHost} for a backward call: y and dy in, dx out. */
+    private ComputeBackend backwardKeptOnHost(int rows, int cols, DType type) {
+        long n = (long) rows * cols;
+        return keptOnHost(n, 2 * n * Storage.bytes(type), n * Storage.bytes(type));
+    }
+
+    /** {@link #keptOnHost} for cross-entropy: logits and targets in, losses (and the gradient) out. */
+    private ComputeBackend lossKeptOnHost(int rows, int cols, DType type, float gradScale) {
+        long n = (long) rows * cols;
+        return keptOnHost(n, n * Storage.bytes(type) + 4L * rows,
+                4L * rows + (Float.isNaN(gradScale) ? 0 : n * Storage.bytes(type)));
+    }
+
     OpenClBackend deviceForTests() {
         return device;
     }
@@ -79,8 +98,7 @@ final class AutoFallbackBackend implements ComputeBackend {
     @Override
     public void forward(RowOp op, float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
                         float invTemperature, byte[] mask, int maskOffset) {
-        long n = (long) rows * cols;
-        ComputeBackend h = keptOnHost(n, n * 4 + (mask != null ? n : 0), n * 4);
+        ComputeBackend h = forwardKeptOnHost(rows, cols, DType.F32, DType.F32, mask);
         if (h != null) {
             h.forward(op, in, inOffset, out, outOffset, rows, cols, invTemperature, mask, maskOffset);
             return;
@@ -108,8 +126,7 @@ final class AutoFallbackBackend implements ComputeBackend {
     public boolean forwardHalf(RowOp op, Object in, int inOffset, DType inType, Object out, int outOffset,
                                DType outType, int rows, int cols, float invTemperature, byte[] mask,
                                int maskOffset) {
-        long n = (long) rows * cols;
-        ComputeBackend h = keptOnHost(n, n * Storage.bytes(inType) + (mask != null ? n : 0), n * Storage.bytes(outType));
+        ComputeBackend h = forwardKeptOnHost(rows, cols, inType, outType, mask);
         if (h != null) {
             return h.forwardHalf(op, in, inOffset, inType, out, outOffset, outType, rows, cols, invTemperature, mask,
                     maskOffset);
@@ -121,8 +138,7 @@ final class AutoFallbackBackend implements ComputeBackend {
     @Override
     public boolean backwardHalf(RowOp op, short[] y, int yOffset, short[] dy, int dyOffset, short[] dx,
                                 int dxOffset, DType type, int rows, int cols) {
-        long n = (long) rows * cols;
-        ComputeBackend h = keptOnHost(n, 2 * n * Storage.bytes(type), n * Storage.bytes(type));
+        ComputeBackend h = backwardKeptOnHost(rows, cols, type);
         if (h != null) {
             return h.backwardHalf(op, y, yOffset, dy, dyOffset, dx, dxOffset, type, rows, cols);
         }
@@ -133,9 +149,7 @@ final class AutoFallbackBackend implements ComputeBackend {
     public boolean crossEntropyHalf(short[] logits, int offset, DType type, int rows, int cols, int[] targets,
                                     int targetOffset, int ignoreIndex, float labelSmoothing, float[] rowLoss,
                                     float gradScale) {
-        long n = (long) rows * cols;
-        ComputeBackend h = keptOnHost(n, n * Storage.bytes(type) + 4L * rows,
-                4L * rows + (Float.isNaN(gradScale) ? 0 : n * Storage.bytes(type)));
+        ComputeBackend h = lossKeptOnHost(rows, cols, type, gradScale);
         if (h != null) {
             return h.crossEntropyHalf(logits, offset, type, rows, cols, targets, targetOffset, ignoreIndex,
                     labelSmoothing, rowLoss, gradScale);
@@ -164,8 +178,7 @@ final class AutoFallbackBackend implements ComputeBackend {
     @Override
     public void backward(RowOp op, float[] y, int yOffset, float[] dy, int dyOffset, float[] dx, int dxOffset,
                          int rows, int cols) {
-        long n = (long) rows * cols;
-        ComputeBackend h = keptOnHost(n, n * 8, n * 4);
+        ComputeBackend h = backwardKeptOnHost(rows, cols, DType.F32);
         if (h != null) {
             h.backward(op, y, yOffset, dy, dyOffset, dx, dxOffset, rows, cols);
             return;
@@ -190,8 +203,7 @@ final class AutoFallbackBackend implements ComputeBackend {
     @Override
     public void crossEntropy(float[] logits, int offset, int rows, int cols, int[] targets, int targetOffset,
                              int ignoreIndex, float labelSmoothing, float[] rowLoss, float gradScale) {
-        long n = (long) rows * cols;
-        ComputeBackend h = keptOnHost(n, n * 4 + 4L * rows, 4L * rows + (Float.isNaN(gradScale) ? 0 : n * 4));
+        ComputeBackend h = lossKeptOnHost(rows, cols, DType.F32, gradScale);
         if (h != null) {
             h.crossEntropy(logits, offset, rows, cols, targets, targetOffset, ignoreIndex, labelSmoothing, rowLoss,
                     gradScale);
