@@ -1,6 +1,7 @@
 package io.softmaxcl.internal.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -16,7 +17,10 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorRowKernels extends ScalarRowKernels {
 
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /** 16+ lanes (AVX-512): mask registers, where some loops take another shape (see {@link #maxByBits}). */
+    private static final boolean WIDE = L >= 16;
     /** Vectors summed in a float accumulator before the partial sum moves to double (accuracy on long rows). */
     private static final int SUM_BLOCK = 32 * L;
     /**
@@ -70,6 +74,68 @@ final class VectorRowKernels extends ScalarRowKernels {
 
     @Override
     float max(float[] x, int i, int n) {
+        return WIDE ? maxByBits(x, i, n) : maxByBlend(x, i, n);
+    }
+
+    /**
+     * AVX-512 (16+ lanes): the max of floats from two integer reductions of their bits, no masks. A non-negative
+     * float's bits are a non-negative int in float order; a negative float's bits are a negative int in reverse
+     * order. So the largest int is the max when it is ≥ 0 (some element is ≥ +0), and otherwise the smallest int is
+     * (the negative element nearest zero). On JDK 17 a float compare+blend there costs a mask → vector → mask
+     * round trip per step: measured 1.13 vs 0.63 ns per 16 elements (one thread, 32000 floats in cache). With 8
+     * lanes (AVX2, no mask registers) compare+blend is faster (0.63 vs 0.85). A NaN is caught by the riding sum as
+     * in {@link #maxByBlend} (a positive NaN would win the int max; a negative one would not).
+     */
+    private float maxByBits(float[] x, int i, int n) {
+        IntVector hi0 = IntVector.broadcast(IS, Integer.MIN_VALUE);
+        IntVector hi1 = hi0;
+        IntVector lo0 = IntVector.broadcast(IS, Integer.MAX_VALUE);
+        IntVector lo1 = lo0;
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = s0;
+        int j = 0;
+        for (; j <= n - 2 * L; j += 2 * L) {
+            FloatVector v0 = FloatVector.fromArray(S, x, i + j);
+            FloatVector v1 = FloatVector.fromArray(S, x, i + j + L);
+            IntVector b0 = v0.reinterpretAsInts();
+            IntVector b1 = v1.reinterpretAsInts();
+            hi0 = hi0.max(b0);
+            lo0 = lo0.min(b0);
+            hi1 = hi1.max(b1);
+            lo1 = lo1.min(b1);
+            s0 = s0.add(v0);
+            s1 = s1.add(v1);
+        }
+        if (j <= n - L) {
+            FloatVector v0 = FloatVector.fromArray(S, x, i + j);
+            IntVector b0 = v0.reinterpretAsInts();
+            hi0 = hi0.max(b0);
+            lo0 = lo0.min(b0);
+            s0 = s0.add(v0);
+            j += L;
+        }
+        if (j < n && n >= L) {
+            // The last L elements again: overlap is harmless for a max (and for a NaN detector).
+            FloatVector v1 = FloatVector.fromArray(S, x, i + n - L);
+            IntVector b1 = v1.reinterpretAsInts();
+            hi1 = hi1.max(b1);
+            lo1 = lo1.min(b1);
+            s1 = s1.add(v1);
+            j = n;
+        }
+        int hi = hi0.max(hi1).reduceLanes(VectorOperators.MAX);
+        int lo = lo0.min(lo1).reduceLanes(VectorOperators.MIN);
+        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; j < n; j++) {
+            int b = Float.floatToRawIntBits(x[i + j]);
+            hi = Math.max(hi, b);
+            lo = Math.min(lo, b);
+            s += x[i + j];
+        }
+        return s != s ? super.max(x, i, n) : Float.intBitsToFloat(hi >= 0 ? hi : lo);
+    }
+
+    private float maxByBlend(float[] x, int i, int n) {
         // Four independent compare+blend chains (FloatVector.max is slow on JDK 17). compare+blend skips NaN, so a
         // plain sum rides along: it is NaN only if an element is NaN or infinities cancel, and then an exact scan
         // decides. The method is larger than C2's FreqInlineSize on purpose, so it compiles as its own root.
