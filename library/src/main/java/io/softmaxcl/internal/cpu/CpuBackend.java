@@ -120,7 +120,8 @@ final class CpuBackend implements ComputeBackend {
                         Arrays.fill(out, o, o + n, 0f);
                     }
                 } else {
-                    segSum[p] = log ? kernels.expSum(in, i, n, m, t) : kernels.expStoreSum(in, i, out, o, n, m, t);
+                    segSum[p] = log ? kernels.expSum(in, i, n, m, t)
+                            : kernels.softmaxExpStoreSum(in, i, out, o, n, m, t);
                 }
             }
         });

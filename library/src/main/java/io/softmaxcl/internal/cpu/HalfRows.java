@@ -51,7 +51,7 @@ final class HalfRows {
             float[] y = halfOut ? scratch : (float[]) out;
             int yo = halfOut ? 0 : o;
             if (op == RowOp.SOFTMAX) {
-                float s = (float) (1.0 / k.expStoreSum(x, xi, y, yo, cols, max, t));
+                float s = (float) (1.0 / k.softmaxExpStoreSum(x, xi, y, yo, cols, max, t));
                 if (halfOut) {
                     HalfCodecs.encodeScaled(outType, y, yo, s, (short[]) out, o, cols);
                 } else {

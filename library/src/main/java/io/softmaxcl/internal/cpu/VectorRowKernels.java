@@ -54,6 +54,12 @@ final class VectorRowKernels extends ScalarRowKernels {
     static final float E3 = 0.24022120237350464f;
     static final float E4 = 0.6931469440460205f;
     static final float E5 = 1.0000001192092896f;
+    /** 2^f on [−½, ½] to degree 4, highest power first (minimax for relative error, max 2.7e-6 in float). */
+    private static final float Q0 = 0.009570099413394928f;
+    private static final float Q1 = 0.05591786280274391f;
+    private static final float Q2 = 0.240247443318367f;
+    private static final float Q3 = 0.6931217908859253f;
+    private static final float Q4 = 0.9999992847442627f;
     /** (max − x)·t is clamped to this: ·log2 e = 126.96, which rounds to 2^−127, built as exponent bits 0. */
     static final float EXP_ZERO = 88f;
     /** EXP_ZERO for exps shifted by 2^TINY_SHIFT: ·log2 e = 191.2, rounds to 2^(−127−TINY_SHIFT). */
@@ -249,6 +255,67 @@ final class VectorRowKernels extends ScalarRowKernels {
         float shift = Float.intBitsToFloat((int) (magic - EXP_MAGIC + 127) << 23);
         for (; j < n; j++) {
             float e = exp((x[i + j] - max) * t) * shift;
+            y[o + j] = e;
+            total += e;
+        }
+        return total;
+    }
+
+    @Override
+    double softmaxExpStoreSum(float[] x, int i, float[] y, int o, int n, float max, float t) {
+        if (!Float.isFinite(max)) {
+            return super.expStoreSum(x, i, y, o, n, max, t);
+        }
+        return softmaxExpStore(x, i, y, o, n, max, t);
+    }
+
+    /**
+     * {@link #expStore} (unshifted) with a degree-4 polynomial for 2^f: one FMA fewer per vector, which is what
+     * the loop's speed is bound by (one thread, 32000 floats in cache: 2.93 → 2.57 ns per 16 elements); relative
+     * error 2.7e-6. A twin of {@link #expStore} for the reason {@link #expSumOnly} gives.
+     */
+    private static double softmaxExpStore(float[] x, int i, float[] y, int o, int n, float max, float t) {
+        FloatVector vmax = FloatVector.broadcast(S, max);
+        int hi = Float.floatToRawIntBits(Math.min(EXP_ZERO / t, Float.MAX_VALUE));
+        FloatVector scale = FloatVector.broadcast(S, -t * LOG2E);
+        FloatVector vmagic = FloatVector.broadcast(S, EXP_MAGIC);
+        FloatVector c0 = FloatVector.broadcast(S, Q0);
+        FloatVector c1 = FloatVector.broadcast(S, Q1);
+        FloatVector c2 = FloatVector.broadcast(S, Q2);
+        FloatVector c3 = FloatVector.broadcast(S, Q3);
+        FloatVector c4 = FloatVector.broadcast(S, Q4);
+        double total = 0;
+        int j = 0;
+        while (j <= n - L) {
+            FloatVector acc = FloatVector.zero(S);
+            int end = Math.min(n - L, j + L * (SUM_STEPS - 1));
+            for (; j <= end; j += L) {
+                FloatVector d = vmax.sub(FloatVector.fromArray(S, x, i + j))
+                        .reinterpretAsInts().min(hi).reinterpretAsFloats();
+                FloatVector k = d.fma(scale, vmagic);
+                FloatVector f = d.fma(scale, vmagic.sub(k));
+                FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4);
+                FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+                e.intoArray(y, o + j);
+                acc = acc.add(e);
+            }
+            total += acc.reduceLanes(VectorOperators.ADD);
+        }
+        if (j < n && n >= L) {
+            int q = n - L;
+            VectorMask<Float> fresh = VectorMask.fromArray(S, FRESH, L - (j - q));
+            FloatVector d = vmax.sub(FloatVector.fromArray(S, x, i + q))
+                    .reinterpretAsInts().min(hi).reinterpretAsFloats();
+            FloatVector k = d.fma(scale, vmagic);
+            FloatVector f = d.fma(scale, vmagic.sub(k));
+            FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4);
+            FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            FloatVector.fromArray(S, y, o + q).blend(e, fresh).intoArray(y, o + q);
+            total += FloatVector.zero(S).blend(e, fresh).reduceLanes(VectorOperators.ADD);
+            j = n;
+        }
+        for (; j < n; j++) {
+            float e = exp((x[i + j] - max) * t);
             y[o + j] = e;
             total += e;
         }

@@ -81,7 +81,8 @@ final class WarmingKernels extends RowKernels {
                 start += WarmupPause.SHARED.awaitTurn();   // a big call computing on the scalar kernels goes first
                 long t0 = System.nanoTime();
                 float m = k.max(x, 0, n);
-                double s = k.expStoreSum(x, 0, y, 0, n, m, 1f) + k.expSum(x, 0, n, m, 0.5f);
+                double s = k.expStoreSum(x, 0, y, 0, n, m, 1f) + k.expSum(x, 0, n, m, 0.5f)
+                        + k.softmaxExpStoreSum(x, 0, y, 0, n, m, 1f);
                 k.scale(y, 0, n, (float) (1 / s));
                 k.logSoftmaxStore(x, 0, y, 0, n, m, 1f, 1f);
                 s += k.sum(dy, 0, n) + k.dot(dy, 0, y, 0, n);
@@ -136,6 +137,11 @@ final class WarmingKernels extends RowKernels {
     @Override
     double expStoreSum(float[] x, int i, float[] y, int o, int n, float max, float t) {
         return current().expStoreSum(x, i, y, o, n, max, t);
+    }
+
+    @Override
+    double softmaxExpStoreSum(float[] x, int i, float[] y, int o, int n, float max, float t) {
+        return current().softmaxExpStoreSum(x, i, y, o, n, max, t);
     }
 
     @Override
