@@ -58,8 +58,7 @@ final class HalfRows {
                     k.scale(y, yo, cols, s);
                 }
             } else {
-                double sum = x == y && xi == yo ? k.expSum(x, xi, cols, max, t)
-                        : k.expStoreSum(x, xi, y, yo, cols, max, t);
+                double sum = k.expSum(x, xi, cols, max, t);
                 k.logSoftmaxStore(x, xi, y, yo, cols, max, t, (float) Math.log(sum));
                 if (halfOut) {
                     HalfCodecs.encode(outType, y, yo, (short[]) out, o, cols);

@@ -132,8 +132,9 @@ abstract class RowKernels {
 
     final void logSoftmaxRow(float[] x, int i, float[] y, int o, int n, float t) {
         float max = max(x, i, n);
-        // Out of place the exps can go to y (overwritten next): the storing loop is the faster one here.
-        double sum = x == y && i == o ? expSum(x, i, n, max, t) : expStoreSum(x, i, y, o, n, max, t);
+        // The sum alone, also out of place: storing the exps into y (overwritten next) measured 5.1 against 4.0-4.4
+        // ns per 16 elements for the row (one thread, AVX-512, 32000 floats in cache).
+        double sum = expSum(x, i, n, max, t);
         logSoftmaxStore(x, i, y, o, n, max, t, (float) Math.log(sum));
     }
 
