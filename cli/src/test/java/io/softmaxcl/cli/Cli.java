@@ -106,6 +106,24 @@ final class Cli {
     }
 
     /**
+     * {@link #assertUlps} with a relative tolerance instead of ulps: finite values within {@code rtol · |expected|
+     * + atol} (the library's float32 guarantee is 1e-5 relative, looser than a few ulps).
+     */
+    static void assertRelative(float[] expected, float[] actual, int cols, double rtol, double atol, String what) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        for (int k = 0; k < expected.length; k++) {
+            float e = expected[k];
+            float a = actual[k];
+            boolean ok = Float.isFinite(e) ? Float.isFinite(a) && Math.abs((double) a - e) <= rtol * Math.abs(e) + atol
+                    : Float.compare(e, a) == 0;
+            if (!ok) {
+                fail(what + ": mismatch at row " + k / cols + ", col " + k % cols + ": PyTorch " + e + " but got "
+                        + a + " (rtol " + rtol + ", atol " + atol + ")");
+            }
+        }
+    }
+
+    /**
      * Asserts {@code actual} matches {@code expected} (a PyTorch float32 result): NaN and ±Inf at exactly the same
      * places, finite values within {@code ulps} float32 ulps of the expected value or {@code atol}.
      */
