@@ -93,6 +93,9 @@ final class VectorRowKernels extends ScalarRowKernels {
      * in {@link #maxByBlend} (a positive NaN would win the int max; a negative one would not).
      */
     private float maxByBits(float[] x, int i, int n) {
+        if (n < L) {
+            return super.max(x, i, n);
+        }
         IntVector hi0 = IntVector.broadcast(IS, Integer.MIN_VALUE);
         IntVector hi1 = hi0;
         IntVector lo0 = IntVector.broadcast(IS, Integer.MAX_VALUE);
@@ -120,25 +123,21 @@ final class VectorRowKernels extends ScalarRowKernels {
             s0 = s0.add(v0);
             j += L;
         }
-        if (j < n && n >= L) {
+        if (j < n) {
             // The last L elements again: overlap is harmless for a max (and for a NaN detector).
             FloatVector v1 = FloatVector.fromArray(S, x, i + n - L);
             IntVector b1 = v1.reinterpretAsInts();
             hi1 = hi1.max(b1);
             lo1 = lo1.min(b1);
             s1 = s1.add(v1);
-            j = n;
+        }
+        // A lane of the riding sum is NaN when a NaN passed through it (or +Inf met −Inf): then the exact scan. One
+        // lane test instead of a third reduction, and the min reduced only for a row with no element ≥ +0.
+        if (s0.add(s1).test(VectorOperators.IS_NAN).anyTrue()) {
+            return super.max(x, i, n);
         }
         int hi = hi0.max(hi1).reduceLanes(VectorOperators.MAX);
-        int lo = lo0.min(lo1).reduceLanes(VectorOperators.MIN);
-        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
-        for (; j < n; j++) {
-            int b = Float.floatToRawIntBits(x[i + j]);
-            hi = Math.max(hi, b);
-            lo = Math.min(lo, b);
-            s += x[i + j];
-        }
-        return s != s ? super.max(x, i, n) : Float.intBitsToFloat(hi >= 0 ? hi : lo);
+        return Float.intBitsToFloat(hi >= 0 ? hi : lo0.min(lo1).reduceLanes(VectorOperators.MIN));
     }
 
     private float maxByBlend(float[] x, int i, int n) {
