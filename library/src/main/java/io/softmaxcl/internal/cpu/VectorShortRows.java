@@ -133,10 +133,16 @@ final class VectorShortRows {
         if (!Float.isFinite(k.max(x, i, n))) {
             return false;
         }
-        FloatVector m = FloatVector.fromArray(S, x, i, rowStarts, 0);
+        // The block is finite: a lane's max from integer reductions of the bits, as VectorRowKernels.maxByBits
+        // (FloatVector.max keeps Java's NaN and −0 rules at several instructions a step on JDK 17).
+        IntVector hi = FloatVector.fromArray(S, x, i, rowStarts, 0).reinterpretAsInts();
+        IntVector lo = hi;
         for (int c = 1; c < cols; c++) {
-            m = m.max(FloatVector.fromArray(S, x, i + c, rowStarts, 0));
+            IntVector b = FloatVector.fromArray(S, x, i + c, rowStarts, 0).reinterpretAsInts();
+            hi = hi.max(b);
+            lo = lo.min(b);
         }
+        FloatVector m = hi.blend(lo, hi.compare(VectorOperators.LT, 0)).reinterpretAsFloats();
         m.intoArray(scratch, n);
         return m.compare(VectorOperators.GT, Float.NEGATIVE_INFINITY).allTrue();
     }
