@@ -110,17 +110,7 @@ final class Cli {
      * + atol} (the library's float32 guarantee is 1e-5 relative, looser than a few ulps).
      */
     static void assertRelative(float[] expected, float[] actual, int cols, double rtol, double atol, String what) {
-        assertEquals(expected.length, actual.length, what + ": length");
-        for (int k = 0; k < expected.length; k++) {
-            float e = expected[k];
-            float a = actual[k];
-            boolean ok = Float.isFinite(e) ? Float.isFinite(a) && Math.abs((double) a - e) <= rtol * Math.abs(e) + atol
-                    : Float.compare(e, a) == 0;
-            if (!ok) {
-                fail(what + ": mismatch at row " + k / cols + ", col " + k % cols + ": PyTorch " + e + " but got "
-                        + a + " (rtol " + rtol + ", atol " + atol + ")");
-            }
-        }
+        assertWithin(expected, actual, cols, e -> rtol * Math.abs(e) + atol, "rtol " + rtol + ", atol " + atol, what);
     }
 
     /**
@@ -128,19 +118,22 @@ final class Cli {
      * places, finite values within {@code ulps} float32 ulps of the expected value or {@code atol}.
      */
     static void assertUlps(float[] expected, float[] actual, int cols, int ulps, double atol, String what) {
+        assertWithin(expected, actual, cols, e -> ulps * (double) Math.ulp((float) e) + atol,
+                ulps + " ulps, atol " + atol, what);
+    }
+
+    /** NaN and ±Inf exactly where {@code expected} has them; finite values within {@code allowed(expected)}. */
+    private static void assertWithin(float[] expected, float[] actual, int cols,
+                                     java.util.function.DoubleUnaryOperator allowed, String tolerance, String what) {
         assertEquals(expected.length, actual.length, what + ": length");
         for (int k = 0; k < expected.length; k++) {
             float e = expected[k];
             float a = actual[k];
-            boolean ok;
-            if (Float.isNaN(e) || Float.isInfinite(e)) {
-                ok = Float.compare(e, a) == 0;
-            } else {
-                ok = Float.isFinite(a) && Math.abs((double) a - e) <= ulps * (double) Math.ulp(e) + atol;
-            }
+            boolean ok = Float.isFinite(e) ? Float.isFinite(a) && Math.abs((double) a - e) <= allowed.applyAsDouble(e)
+                    : Float.compare(e, a) == 0;
             if (!ok) {
                 fail(what + ": mismatch at row " + k / cols + ", col " + k % cols + ": PyTorch " + e + " but got "
-                        + a + " (" + ulps + " ulps, atol " + atol + ")");
+                        + a + " (" + tolerance + ")");
             }
         }
     }
