@@ -8,7 +8,8 @@ package io.softmaxcl;
  * it stays), then top-p (of the top-k set renormalised, keep a token when the probability of the tokens strictly
  * larger than it is {@code < p}: the smallest nucleus with mass ≥ p, ties at the cut-off all kept), then min-p
  * (keep {@code p ≥ minP · p_max}). The token is then drawn from the kept set renormalised, with one uniform from
- * Philox-4x32-10 keyed by {@code seed} at counter {@code (step, row)}. {@code temperature = 0} means greedy
+ * Philox-4x32-10 keyed by {@code seed} at counter {@code (step, row)}, over fixed-point weights summed exactly
+ * (the README's "Randomness"), so every backend and device draws the same token. {@code temperature = 0} means greedy
  * (argmax, ties → lowest index) and ignores the other filters.
  */
 public final class Sampling {

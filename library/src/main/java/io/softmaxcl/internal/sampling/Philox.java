@@ -38,8 +38,13 @@ public final class Philox {
      * (step low, step high, row, 0), key = (seed low, seed high); u = (the top 53 bits of word1:word0) · 2^-53.
      */
     public static double uniform(long seed, long step, int row) {
+        return uniformBits(seed, step, row) * 0x1.0p-53;
+    }
+
+    /** The 53-bit integer U of {@link #uniform} ({@code u = U · 2^-53}): what the draw uses, exactly. */
+    public static long uniformBits(long seed, long step, int row) {
         int[] x = block((int) step, (int) (step >>> 32), row, 0, (int) seed, (int) (seed >>> 32));
         long bits = ((x[1] & 0xFFFFFFFFL) << 32) | (x[0] & 0xFFFFFFFFL);
-        return (bits >>> 11) * 0x1.0p-53;
+        return bits >>> 11;
     }
 }

@@ -138,7 +138,7 @@ public final class RowSampler {
                     : v == Float.NEGATIVE_INFINITY ? ERR_NO_FINITE : j;
         }
         if (topK > 0 && topK < n) {
-            return sampleTopK(scan, x, i, n, temperature, topK, topP, minP, Philox.uniform(seed, step, row));
+            return sampleTopK(scan, x, i, n, temperature, topK, topP, minP, Philox.uniformBits(seed, step, row));
         }
         float m = scan.max(x, i, n);
         if (m != m) {
@@ -151,16 +151,17 @@ public final class RowSampler {
             return ERR_NO_FINITE;
         }
         if (topP == 1 && minP > 0) {
-            return sampleMinP(scan, x, i, n, m, temperature, minP, Philox.uniform(seed, step, row));
+            return sampleMinP(scan, x, i, n, m, temperature, minP, Philox.uniformBits(seed, step, row));
         }
         if (topP < 1) {
-            return sampleTopP(scan, x, i, n, m, temperature, topP, minP, Philox.uniform(seed, step, row));
+            return sampleTopP(scan, x, i, n, m, temperature, topP, minP, Philox.uniformBits(seed, step, row));
         }
-        return draw(x, i, null, n, m, temperature, topP, minP, Philox.uniform(seed, step, row));
+        return draw(x, i, null, n, m, temperature, topP, minP, Philox.uniformBits(seed, step, row),
+                Weights.bits(n));
     }
 
     private static int sampleTopK(RowScan scan, float[] x, int i, int n, float temperature, int topK, float topP,
-                                  float minP, double u) {
+                                  float minP, long u) {
         Candidates c = Candidates.local(topK);
         int block = scan.block();
         boolean posInf = false;
@@ -189,7 +190,7 @@ public final class RowSampler {
         if (m == Float.NEGATIVE_INFINITY) {
             return ERR_NO_FINITE;
         }
-        return draw(c.value, 0, c.index, c.size, m, temperature, topP, minP, u);
+        return draw(c.value, 0, c.index, c.size, m, temperature, topP, minP, u, Weights.bits(n));
     }
 
     /**
@@ -198,28 +199,29 @@ public final class RowSampler {
      * the row — then min-p and the draw over the values ≥ the cut only.
      */
     private static int sampleTopP(RowScan scan, float[] x, int i, int n, float m, float temperature, float topP,
-                                  float minP, double u) {
+                                  float minP, long u) {
         double t = temperature;
-        double total = 0;
+        int bits = Weights.bits(n);
+        long total = 0;
         for (int j = 0; j < n; j++) {
-            total += Math.exp((x[i + j] - (double) m) / t);
+            total += Weights.fixed(Weights.of(x[i + j], m, t), bits);
         }
-        double limit = topP * total;
+        double limit = (double) topP * total;
         float cut = Float.NaN;
         for (long k = 64; cut != cut; k *= 8) {
             if (k >= n) {
                 float[] all = Arrays.copyOfRange(x, i, i + n);
                 Arrays.sort(all);
-                cut = descendingCut(all, n, limit, m, t, true);
+                cut = descendingCut(all, n, limit, m, t, bits, true);
             } else {
                 Candidates c = gatherTopK(scan, x, i, n, (int) k);
                 float[] top = Arrays.copyOf(c.value, c.size);
                 Arrays.sort(top);
-                cut = descendingCut(top, top.length, limit, m, t, false); // NaN: k' too small, try more
+                cut = descendingCut(top, top.length, limit, m, t, bits, false); // NaN: k' too small, try more
             }
         }
         Candidates kept = gather(scan, x, i, n, Candidates.unbounded(cut));
-        return draw(kept.value, 0, kept.index, kept.size, m, temperature, 1f, minP, u);
+        return draw(kept.value, 0, kept.index, kept.size, m, temperature, 1f, minP, u, Weights.bits(n));
     }
 
     /** The values ≥ the row's k-th largest (all ties), in column order; the row has no NaN here. */
@@ -250,19 +252,21 @@ public final class RowSampler {
      * Walks sorted[0, count) (ascending) from the top, whole tie groups at a time, until the mass above reaches
      * limit: that group's value is the cut. Not reached: the smallest value when the set is the whole row, else NaN.
      */
-    private static float descendingCut(float[] sorted, int count, double limit, float m, double t, boolean whole) {
-        double above = 0;
+    private static float descendingCut(float[] sorted, int count, double limit, float m, double t, int bits,
+                                       boolean whole) {
+        long above = 0;
         float result = sorted[count - 1];
         int j = count - 1;
-        while (j >= 0 && above < limit) {
+        while (j >= 0 && (double) above < limit) {
             float v = sorted[j];
             result = v;
+            long w = Weights.fixed(Weights.of(v, m, t), bits);
             while (j >= 0 && sorted[j] == v) {
-                above += Math.exp((v - (double) m) / t);
+                above += w;
                 j--;
             }
         }
-        return above >= limit || whole ? result : Float.NaN;
+        return (double) above >= limit || whole ? result : Float.NaN;
     }
 
     /**
@@ -270,51 +274,48 @@ public final class RowSampler {
      * so only values above that (less a margin far wider than any rounding) are gathered, then tested exactly.
      */
     private static int sampleMinP(RowScan scan, float[] x, int i, int n, float m, float temperature, float minP,
-                                  double u) {
+                                  long u) {
         double lo = m + temperature * Math.log(minP);
         float thr = (float) (lo - 1e-3 * (Math.abs(m) + Math.abs(lo) + 1));
         Candidates c = gather(scan, x, i, n, Candidates.unbounded(thr));
-        return draw(c.value, 0, c.index, c.size, m, temperature, 1f, minP, u);
+        return draw(c.value, 0, c.index, c.size, m, temperature, 1f, minP, u, Weights.bits(n));
     }
 
     /**
      * Top-p, min-p and the draw over the kept values v[o, o+count) (column = index[r], or r when index is null),
-     * m their max; double arithmetic in a fixed order, so every caller gets the same token.
+     * m their max: fixed-point {@link Weights} of the row's {@code bits}, exact integer sums, so every caller and
+     * every device gets the same token: the first kept token (column order) whose running weight sum exceeds
+     * ⌊u · S⌋, S the kept tokens' sum and u = {@code u53} · 2^-53.
      */
     private static int draw(float[] v, int o, int[] index, int count, float m, float temperature, float topP,
-                            float minP, double u) {
+                            float minP, long u53, int bits) {
         double t = temperature;
-        float cut = Float.NEGATIVE_INFINITY;
-        if (topP < 1) {
-            cut = nucleusCut(v, o, count, cut, m, t, topP);
-        }
-        double s = 0;
+        float cut = topP < 1 ? nucleusCut(v, o, count, m, t, topP, bits) : Float.NEGATIVE_INFINITY;
+        long s = 0;
         for (int r = 0; r < count; r++) {
             float val = v[o + r];
             if (val >= cut) {
-                double w = Math.exp((val - (double) m) / t);
+                double w = Weights.of(val, m, t);
                 if (w >= minP) {
-                    s += w;
+                    s += Weights.fixed(w, bits);
                 }
             }
         }
-        double target = u * s;
-        double acc = 0;
-        int last = -1;
+        long target = Weights.target(u53, s); // < s: s ≥ the max's weight 2^bits > 0
+        long acc = 0;
         for (int r = 0; r < count; r++) {
             float val = v[o + r];
             if (val >= cut) {
-                double w = Math.exp((val - (double) m) / t);
-                if (w >= minP && w > 0) {
-                    acc += w;
-                    last = r;
+                double w = Weights.of(val, m, t);
+                if (w >= minP) {
+                    acc += Weights.fixed(w, bits);
                     if (acc > target) {
                         return index == null ? r : index[r];
                     }
                 }
             }
         }
-        return index == null ? last : index[last]; // u·s rounded up to the full sum: the last kept token
+        throw new AssertionError("the running sum never passed its target " + target + " < " + s);
     }
 
     private static float max(float[] x, int i, int n) {
@@ -329,40 +330,18 @@ public final class RowSampler {
         return m;
     }
 
-    /** The smallest value v ≥ cut whose strictly larger kept tokens have mass < p of the kept set's mass. */
-    private static float nucleusCut(float[] x, int i, int n, float cut, float m, double t, float p) {
-        int count = 0;
-        for (int j = 0; j < n; j++) {
-            if (x[i + j] >= cut) {
-                count++;
-            }
-        }
-        float[] kept = new float[count];
-        int c = 0;
-        for (int j = 0; j < n; j++) {
-            float v = x[i + j];
-            if (v >= cut) {
-                kept[c++] = v;
-            }
-        }
+    /**
+     * The nucleus cut over v[o, o+count): the smallest kept value whose strictly larger values have (fixed-point)
+     * mass below p of the whole set's; whole tie groups at a time.
+     */
+    private static float nucleusCut(float[] v, int o, int count, float m, double t, float p, int bits) {
+        float[] kept = Arrays.copyOfRange(v, o, o + count);
         Arrays.sort(kept);
-        double total = 0;
-        for (int j = 0; j < count; j++) {
-            total += Math.exp((kept[j] - (double) m) / t);
+        long total = 0;
+        for (float val : kept) {
+            total += Weights.fixed(Weights.of(val, m, t), bits);
         }
-        double limit = p * total;
-        double above = 0;
-        float result = kept[count - 1];
-        int j = count - 1;
-        while (j >= 0 && above < limit) {
-            float v = kept[j];
-            result = v;
-            while (j >= 0 && kept[j] == v) {
-                above += Math.exp((v - (double) m) / t);
-                j--;
-            }
-        }
-        return result;
+        return descendingCut(kept, count, (double) p * total, m, t, bits, true);
     }
 
     // Heap order for topK: "a better than b" = larger value (NaN largest), on ties the lower index.
