@@ -3,6 +3,7 @@ package io.softmaxcl;
 import io.softmaxcl.internal.RowOp;
 import io.softmaxcl.internal.RowReduction;
 import io.softmaxcl.internal.ResidentBatch;
+import io.softmaxcl.internal.sampling.SamplerParams;
 
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
@@ -114,6 +115,35 @@ public final class DeviceBatch implements AutoCloseable {
         if (!batch.reduceRows(RowReduction.ARGMAX, out, null)) {
             engine.argmax(hostCopy(), 0, rows(), cols(), out, 0);
         }
+        System.arraycopy(out, 0, tokens, offset, out.length);
+    }
+
+    /**
+     * One token per row into {@code tokens[offset ..]}, drawn as {@link SoftmaxEngine#sample} draws it — the same
+     * tokens for the same seed, step and row; the batch is unchanged. On an OpenCL device with double precision
+     * one kernel selects (top-k, top-p, min-p) and draws per row without sorting or writing anything per element,
+     * and 4 bytes per row come back.
+     *
+     * @throws IllegalArgumentException naming the first row with a NaN, a +Inf or no finite logit; tokens untouched
+     */
+    public void sample(Sampling sampling, int[] tokens, int offset) {
+        java.util.Objects.requireNonNull(sampling, "sampling must not be null");
+        Sampling[] perRow = new Sampling[rows()];
+        java.util.Arrays.fill(perRow, sampling);
+        sample(perRow, tokens, offset);
+    }
+
+    /** As {@link #sample(Sampling, int[], int)}, row {@code r} drawn with {@code perRow[r]}. */
+    public void sample(Sampling[] perRow, int[] tokens, int offset) {
+        java.util.Objects.requireNonNull(tokens, "tokens must not be null");
+        SoftmaxEngine.checkOutput("tokens", tokens.length, offset, rows());
+        SoftmaxEngine.checkPerRow(perRow, rows());
+        int[] out = new int[rows()];
+        engine.checkOpenForBatch();
+        if (!batch.sample(SamplerParams.pack(perRow, rows()), out)) {
+            engine.sample(hostCopy(), 0, rows(), cols(), perRow, out, 0);
+        }
+        SoftmaxEngine.checkSampled(out, rows());
         System.arraycopy(out, 0, tokens, offset, out.length);
     }
 

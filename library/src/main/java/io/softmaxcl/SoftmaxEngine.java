@@ -307,13 +307,7 @@ public final class SoftmaxEngine implements AutoCloseable {
                        int tokenOffset) {
         requireNonNull(tokens, "tokens");
         checkPerRowOutput(logits, offset, rows, cols, "tokens", tokens.length, tokenOffset, rows);
-        requireNonNull(perRow, "perRow");
-        if (perRow.length < rows) {
-            throw new IllegalArgumentException("perRow: length " + perRow.length + " is shorter than rows = " + rows);
-        }
-        for (int r = 0; r < rows; r++) {
-            requireNonNull(perRow[r], "perRow[" + r + "]");
-        }
+        checkPerRow(perRow, rows);
         int[] out = new int[rows];
         RowScan scan = scan();
         eachRow(rows, cols, r -> {
@@ -321,6 +315,12 @@ public final class SoftmaxEngine implements AutoCloseable {
             out[r] = RowSampler.sample(scan, logits, offset + r * cols, cols, s.temperature(), s.topK(), s.topP(),
                     s.minP(), s.seed(), s.step(), r);
         });
+        checkSampled(out, rows);
+        System.arraycopy(out, 0, tokens, tokenOffset, rows);
+    }
+
+    /** Throws for the first row whose draw is a {@code RowSampler.ERR_…} code, naming the row and why. */
+    static void checkSampled(int[] out, int rows) {
         for (int r = 0; r < rows; r++) {
             if (out[r] < 0) {
                 String why = out[r] == RowSampler.ERR_NAN ? "contains NaN"
@@ -329,7 +329,17 @@ public final class SoftmaxEngine implements AutoCloseable {
                         + "nothing to sample");
             }
         }
-        System.arraycopy(out, 0, tokens, tokenOffset, rows);
+    }
+
+    /** perRow holds a Sampling for each of rows. */
+    static void checkPerRow(Sampling[] perRow, int rows) {
+        requireNonNull(perRow, "perRow");
+        if (perRow.length < rows) {
+            throw new IllegalArgumentException("perRow: length " + perRow.length + " is shorter than rows = " + rows);
+        }
+        for (int r = 0; r < rows; r++) {
+            requireNonNull(perRow[r], "perRow[" + r + "]");
+        }
     }
 
     // The logits' range, and an output of outCount values per batch (one or k per row) at outOffset.

@@ -31,6 +31,16 @@ public interface ResidentBatch extends AutoCloseable {
      */
     boolean reduceRows(RowReduction kind, int[] tokens, float[] values);
 
+    /**
+     * One token per row into {@code tokens} from index 0, or a negative {@code RowSampler.ERR_…} code, drawn where
+     * the batch lives with {@code params} (6 ints per row, {@code kernels/sample.cl}'s layout); the batch is
+     * unchanged. False when this batch does not (a host batch, a device without double precision): nothing is
+     * written and the caller samples a read copy on the host.
+     */
+    default boolean sample(int[] params, int[] tokens) {
+        return false;
+    }
+
     /** Overwrites the batch with {@code rows × cols} values from {@code src}. */
     void write(float[] src, int offset);
 

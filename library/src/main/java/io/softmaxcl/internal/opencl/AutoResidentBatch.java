@@ -96,6 +96,13 @@ final class AutoResidentBatch implements ResidentBatch {
     }
 
     @Override
+    public boolean sample(int[] params, int[] tokens) {
+        boolean[] done = {false};
+        step(b -> done[0] = b.sample(params, tokens), null, 0);   // the batch is unchanged: no journal
+        return done[0];
+    }
+
+    @Override
     public void write(float[] src, int offset) {
         check();
         if (device != null) {

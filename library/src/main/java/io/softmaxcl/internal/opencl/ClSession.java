@@ -65,6 +65,7 @@ final class ClSession {
     private long cacheFloats;
     private HeldPrograms held;
     private FixedColsPrograms fixedCols;
+    private SamplerProgram sampler;
     /** Scratch buffers; which one holds what is up to each operation. */
     DeviceBuffer bufA;
     DeviceBuffer bufB;
@@ -85,6 +86,8 @@ final class ClSession {
             buildMainProgram();
             held = new HeldPrograms(context, device, "-w " + System.getProperty(BUILD_OPTIONS_PROPERTY, ""));
             fixedCols = new FixedColsPrograms(context, device, buildOptions());
+            sampler = new SamplerProgram(context, device, groupSize,
+                    "-w " + System.getProperty(BUILD_OPTIONS_PROPERTY, ""));
             bufA = newBuffer();
             bufB = newBuffer();
             bufC = newBuffer();
@@ -224,6 +227,10 @@ final class ClSession {
         return fixedCols;
     }
 
+    SamplerProgram sampler() {
+        return sampler;
+    }
+
     /** The work-group size the main program was built for ({@code WG}). */
     int groupSize() {
         return groupSize;
@@ -256,6 +263,9 @@ final class ClSession {
         }
         if (fixedCols != null) {
             fixedCols.release();
+        }
+        if (sampler != null) {
+            sampler.release();
         }
         kernels.values().forEach(Cl::release);
         kernels.clear();

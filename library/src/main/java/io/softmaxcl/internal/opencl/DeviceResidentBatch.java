@@ -145,6 +145,32 @@ final class DeviceResidentBatch implements ResidentBatch {
         }
     }
 
+    /**
+     * {@code row_sample} ({@code kernels/sample.cl}): one work-group per row, 24 bytes of parameters per row in
+     * and 4 bytes per row back; false when the device has no double precision.
+     */
+    @Override
+    public boolean sample(int[] params, int[] tokens) {
+        owner.lock.lock();
+        try {
+            check();
+            SamplerProgram sampler = owner.session.sampler();
+            org.jocl.cl_kernel kernel = sampler.kernel();
+            if (kernel == null) {
+                return false;
+            }
+            cl_mem in = owner.session.bufA.ensure(params.length * 4L);
+            cl_mem out = owner.session.bufC.ensure(rows * 4L);
+            Cl.write(queue(), in, Pointer.to(params), params.length * 4L);
+            KernelArgs.sample(data.ensure(bytes()), cols, in, out).bind(kernel);
+            Cl.enqueue(queue(), kernel, (long) rows * sampler.local(), sampler.local(), "row_sample");
+            Cl.read(queue(), out, Pointer.to(tokens), rows * 4L);
+            return true;
+        } finally {
+            owner.lock.unlock();
+        }
+    }
+
     @Override
     public void write(float[] src, int offset) {
         owner.lock.lock();

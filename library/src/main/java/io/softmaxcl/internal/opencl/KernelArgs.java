@@ -168,4 +168,14 @@ final class KernelArgs {
             Cl.argMem(k, 2, out);
         };
     }
+
+    /** row_sample ({@code sample.cl}): {@code (x, cols, params, out)}. */
+    static Binder sample(cl_mem x, int cols, cl_mem params, cl_mem out) {
+        return k -> {
+            Cl.argMem(k, 0, x);
+            Cl.argInt(k, 1, cols);
+            Cl.argMem(k, 2, params);
+            Cl.argMem(k, 3, out);
+        };
+    }
 }

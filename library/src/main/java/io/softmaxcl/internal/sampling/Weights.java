@@ -27,17 +27,17 @@ public final class Weights {
         }
         double n = (z * INV_LN2 + ROUND) - ROUND;
         double r = (z - n * LN2_HI) - n * LN2_LO;
-        double p = 1.0 / 479001600;
-        p = p * r + 1.0 / 39916800;
-        p = p * r + 1.0 / 3628800;
-        p = p * r + 1.0 / 362880;
-        p = p * r + 1.0 / 40320;
-        p = p * r + 1.0 / 5040;
-        p = p * r + 1.0 / 720;
-        p = p * r + 1.0 / 120;
-        p = p * r + 1.0 / 24;
-        p = p * r + 1.0 / 6;
-        p = p * r + 0.5;
+        double p = 0x1.1eed8eff8d898p-29;       // 1/12!, then 1/11! ... 1/2!, 1, 1 (literals: the kernel has them too)
+        p = p * r + 0x1.ae64567f544e4p-26;
+        p = p * r + 0x1.27e4fb7789f5cp-22;
+        p = p * r + 0x1.71de3a556c734p-19;
+        p = p * r + 0x1.a01a01a01a01ap-16;
+        p = p * r + 0x1.a01a01a01a01ap-13;
+        p = p * r + 0x1.6c16c16c16c17p-10;
+        p = p * r + 0x1.1111111111111p-7;
+        p = p * r + 0x1.5555555555555p-5;
+        p = p * r + 0x1.5555555555555p-3;
+        p = p * r + 0x1.0p-1;
         p = p * r + 1.0;
         p = p * r + 1.0;
         return p * Double.longBitsToDouble((long) ((int) n + 1023) << 52);
