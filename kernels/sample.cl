@@ -8,7 +8,7 @@
 // counting elements (top-k) or summing their weights (top-p) per bin in local memory. As soon as the elements at or
 // above a chosen bin fit in the local list (LCAP), they are gathered there, sorted by column, and every later step
 // reads only the list. A row of at most PRIV * LS columns is read from global memory once (kept in private memory);
-// a longer row with top-k typically three times (max, one histogram, the gather); nothing is written per element
+// a longer row with top-k typically twice (max with the first histogram level, then the gather); nothing is written per element
 // and 4 bytes per row come back (a token, or -1 NaN, -2 +Inf, -3 no finite logit).
 //
 // Shape: one loop of phases, each "every item works on its elements | barrier | item 0 decides the next phase |
@@ -139,16 +139,26 @@ void row_sample(__global const float* x, int cols, __global const int* params, _
     int lid = get_local_id(0);
     int r = get_group_id(0);
     __global const float* row = x + (long) r * cols;
-    __global const int* prm = params + 6 * r;
-    float t = as_float(prm[0]);
-    int top_k = prm[1];
-    float top_p = as_float(prm[2]);
-    float min_p = as_float(prm[3]);
-    ulong u53 = (ulong) (uint) prm[4] | ((ulong) (uint) prm[5] << 32);
+    __local int lprm[6];
+    for (int i = lid; i < 6; i += LS) {   // the row's parameters read once, not once per item
+        lprm[i] = params[6 * r + i];
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    float t = as_float(lprm[0]);
+    int top_k = lprm[1];
+    float top_p = as_float(lprm[2]);
+    float min_p = as_float(lprm[3]);
+    ulong u53 = (ulong) (uint) lprm[4] | ((ulong) (uint) lprm[5] << 32);
     int bits = 62 - (32 - clz(cols));
     double scale = as_double((long) (1023 + bits) << 52);
     double td = (double) t;
 
+    int k_on = top_k > 0 && top_k < cols && t != 0.0f;
+    for (int b = lid; b < BINS; b += LS) {   // the first level of top-k's histogram is counted with the max
+        lcount[b] = 0;
+        lmass[2 * b] = 0;
+        lmass[2 * b + 1] = 0;
+    }
     if (lid == 0) {
         st.phase = P_STATS;
         st.src = cols <= PRIV * LS ? SRC_PRIV : SRC_GLOBAL;
@@ -173,7 +183,11 @@ void row_sample(__global const float* x, int cols, __global const int* params, _
                 } else if (v == INFINITY) {
                     flags |= 2;
                 } else {
-                    mk = max(mk, okey(v));
+                    uint key = okey(v);
+                    mk = max(mk, key);
+                    if (k_on) {
+                        atomic_inc((volatile __local int*) &lcount[key >> 22]);
+                    }
                 }
             }
             lpart[lid] = mk;
@@ -292,15 +306,19 @@ void row_sample(__global const float* x, int cols, __global const int* params, _
                 } else if (t == 0.0f) {
                     next = P_GREEDY;
                 } else {
-                    st.stage = top_k > 0 && top_k < cols ? STAGE_TOP_K : top_p < 1.0f ? STAGE_TOP_P : STAGE_DRAW;
-                    next = st.stage == STAGE_TOP_K ? P_HIST : st.stage == STAGE_TOP_P ? P_TOTAL : P_DRAW_SUM;
+                    st.stage = k_on ? STAGE_TOP_K : top_p < 1.0f ? STAGE_TOP_P : STAGE_DRAW;
+                    next = st.stage == STAGE_TOP_P ? P_TOTAL : P_DRAW_SUM;
                     st.mass = 0;
                     st.level = 0;
                     st.prefix = 0;
                     st.base_count = 0;
                     st.base_mass = 0;
+                    if (k_on) {
+                        phase = P_HIST;   // decide on the level-0 histogram counted above
+                    }
                 }
-            } else if (phase == P_GREEDY) {
+            }
+            if (phase == P_GREEDY) {
                 long first = INT_MAX;
                 for (int i = 0; i < LS; i++) {
                     first = min(first, lpart[i]);
@@ -401,7 +419,7 @@ void row_sample(__global const float* x, int cols, __global const int* params, _
                     s += p;
                 }
                 ulong us = (ulong) s;
-                st.target = (long) ((mul_hi(u53, us) << 11) | ((u53 * us) >> 53));
+                st.target = (long) mul_hi(u53 << 11, us);   // floor(U * S / 2^53), exactly (as Weights.target)
                 st.token = -4;
                 next = P_DRAW_FIND;
             } else if (phase == P_DRAW_FIND) {

@@ -7,6 +7,12 @@ import io.softmaxcl.internal.ResidentBatch;
 import io.softmaxcl.internal.RowOp;
 import io.softmaxcl.internal.RowReduction;
 
+import io.softmaxcl.Sampling;
+import io.softmaxcl.internal.sampling.RowScan;
+import io.softmaxcl.internal.sampling.RowSampler;
+import io.softmaxcl.internal.sampling.SamplerParams;
+
+import java.util.Random;
 import java.util.SplittableRandom;
 
 /**
@@ -68,7 +74,12 @@ public final class OclgrindProbeMain {
             // A work-group per row whatever its length: few rows keep the simulator quick.
             int few = Math.min(rows, 4);
             reductions(b, few, cols, " ROW_REDUCE " + few + "x" + cols);
+            sample(b, Math.min(rows, 2), cols, "sample ROW_SAMPLE", false, TOP_K_TOP_P);
+            if (cols >= 16384) {
+                sample(b, 1, cols, "sample_uniform ROW_SAMPLE", true, TOP_K_TOP_P);
+            }
         }
+        sample(b, 1, 128256, "sample ROW_SAMPLE", false, TOP_K_TOP_P);
         b.forceVariant(KernelPlan.Variant.ROW_SPLIT_GROUPS);
         forward(b, RowOp.SOFTMAX, 1, 32000, 1f, "softmax ROW_SPLIT_GROUPS 1x32000");
         forward(b, RowOp.LOG_SOFTMAX, 1, 32000, 1f, "log_softmax ROW_SPLIT_GROUPS 1x32000");
@@ -166,6 +177,59 @@ public final class OclgrindProbeMain {
         }
         for (DType type : new DType[] {DType.F16, DType.BF16}) {
             residentHalf(b, type, 3, 1001);
+        }
+        for (int[] s : new int[][] {{9, 1}, {9, 7}, {9, 300}, {9, 1500}}) {
+            sample(b, s[0], s[1], "sample mix", true, MIX);
+        }
+        for (int i = 2; i < 5; i++) {   // a row read from global memory (the longest the suite's budget holds)
+            sample(b, 1, 16385, "sample " + i, i != 2, new Sampling[] {MIX[i]});
+        }
+    }
+
+    private static final Sampling[] TOP_K_TOP_P = {Sampling.temperature(1f).withTopK(50).withTopP(0.9f)};
+
+    /** Every filter combination, greedy and ties; rows cycle through them. */
+    private static final Sampling[] MIX = {Sampling.greedy(), Sampling.temperature(1f),
+        Sampling.temperature(0.8f).withTopK(50).withTopP(0.9f).withMinP(0.05f), Sampling.temperature(1.2f).withTopP(0.7f),
+        Sampling.temperature(1f).withMinP(0.2f), Sampling.temperature(1f).withTopK(3),
+        Sampling.temperature(1f).withTopK(1500).withTopP(0.99f)};
+
+    /**
+     * row_sample ({@code kernels/sample.cl}) on a resident batch: the host sampler's tokens or error codes. Rows
+     * are Gaussian · 4 (logit-like), or OpenClTestData's uniform rows with their special values when {@code hard}.
+     */
+    private static void sample(OpenClBackend b, int rows, int cols, String label, boolean hard, Sampling[] mix) {
+        float[] x;
+        if (hard) {
+            x = OpenClTestData.batch(rows, cols, rows * 31L + cols, true);
+        } else {
+            Random rnd = new Random(cols);
+            x = new float[rows * cols];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (rnd.nextGaussian() * 4);
+            }
+        }
+        Sampling[] perRow = new Sampling[rows];
+        for (int r = 0; r < rows; r++) {
+            perRow[r] = mix[r % mix.length].withSeed(cols).withStep(r);
+        }
+        int[] tokens = new int[rows];
+        String at = label + " " + rows + "x" + cols;
+        try (ResidentBatch batch = b.openResident(rows, cols)) {
+            batch.write(x, 0);
+            mark(at);
+            if (!batch.sample(SamplerParams.pack(perRow, rows), tokens)) {
+                throw new AssertionError(at + ": not sampled on the device");
+            }
+        }
+        for (int r = 0; r < rows; r++) {
+            Sampling s = perRow[r];
+            int expected = RowSampler.sample(RowScan.SCALAR, x, r * cols, cols, s.temperature(), s.topK(), s.topP(),
+                    s.minP(), s.seed(), s.step(), r);
+            if (tokens[r] != expected) {
+                throw new AssertionError(at + " row " + r + " (" + s + "): device " + tokens[r] + ", host "
+                        + expected);
+            }
         }
     }
 

@@ -71,6 +71,8 @@ final class OclgrindTraffic {
             case "ce_loss" -> 4 + 8.0 / cols;
             case "ce_grad" -> 8 + 8.0 / cols;
             case "argmax", "logsumexp", "entropy" -> 4 + 4.0 / cols;
+            // The row once, 24 bytes of parameters per row in, the token out.
+            case "sample", "sample_uniform" -> 4 + 28.0 / cols;
             default -> throw new IllegalArgumentException(op);
         };
     }
@@ -83,6 +85,11 @@ final class OclgrindTraffic {
     static double bound(String op, String variant, int cols) {
         if (variant.equals("ROW_REDUCE")) {
             return floor(op, cols) + 0.05;
+        }
+        if (variant.equals("ROW_SAMPLE")) {
+            // Held in private memory up to 16384 columns: read once; longer: max and the first level of the
+            // top-k histogram, then (uniform rows) a second level, then the gather; all in local memory after that.
+            return cols <= 16384 ? floor(op, cols) + 0.05 : op.equals("sample") ? 8.1 : 12.1;
         }
         boolean halfIn = op.endsWith("f16") || op.endsWith("f16_f32");
         if (variant.equals("ROW_SPLIT_GROUPS")) {
