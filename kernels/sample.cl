@@ -51,6 +51,12 @@ inline uint okey(float v) {
     return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
 }
 
+// topK's order instead (Float.compare's): every NaN largest, +0 above -0.
+inline uint tkey(float v) {
+    uint b = as_uint(v);
+    return isnan(v) ? 0xffffffffu : (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+}
+
 inline float okey_value(uint k) {
     return as_float((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k);
 }
@@ -87,12 +93,17 @@ inline double wexp(double z) {
 #define P_TOTAL 5
 #define P_DRAW_SUM 6
 #define P_DRAW_FIND 7
-#define P_DONE 8
+#define P_LSE 8
+#define P_OUTPUT 9
+#define P_DONE 10
+#define P_AFTER_STATS 11   // not a phase of its own: topK without probs decides its next phase as after P_LSE
 
 // What comes after a select (stage) and after a gather (then).
 #define STAGE_TOP_K 0
 #define STAGE_TOP_P 1
 #define STAGE_DRAW 2
+#define STAGE_OUTPUT 3
+#define STAGE_PHASE(s) ((s) == STAGE_TOP_P ? P_TOTAL : (s) == STAGE_DRAW ? P_DRAW_SUM : P_OUTPUT)
 #define THEN_SELECT 0
 #define THEN_STAGE 1
 
@@ -113,7 +124,9 @@ typedef struct {
     long at_or_above;
     double limit;
     float cut;      // the draw keeps values >= cut
-    uint mk;        // the row maximum's key
+    uint mk;        // the row maximum's key (NaN and +Inf left out)
+    long flags;     // bit 0: a NaN, bit 1: a +Inf
+    double lse;     // topK: log sum exp of the row
     int sort_size;
     int sort_k;
     int sort_j;
@@ -125,15 +138,23 @@ inline double weight(float v, float m, double t) {
     return wexp(((double) v - (double) m) / t);
 }
 
-// params: 6 ints per row: temperature bits, top-k (0 off), top-p bits (1 off), min-p bits (0 off), U low, U high.
+#define KEY(v) (op == 1 ? tkey(v) : okey(v))
+
+// op 0, sample: params holds 6 ints per row: temperature bits, top-k (0 off), top-p bits (1 off), min-p bits (0 off),
+// U low, U high; the token (or error code) of row r goes to out_i[r].
+// op 1, topK: the k largest (NaN largest, ties: lowest index first) of row r to out_f[r*k ..] (values) and
+// out_i[r*k ..] (columns), with probs (when want_probs) softmax's at out_f[rows*k + r*k ..]; out_i[r*k] = -1 when
+// the row's top set does not fit in local memory (ties across LCAP; the host computes that row).
 __kernel __attribute__((reqd_work_group_size(LS, 1, 1)))
-void row_sample(__global const float* x, int cols, __global const int* params, __global int* out) {
+void row_select(__global const float* x, int cols, int op, __global const int* params, int k, int want_probs,
+                __global int* out_i, __global float* out_f) {
     __local int lcount[BINS];
     __local uint lmass[2 * BINS];   // low and high words of each bin's weight sum
     __local float gv[LCAP];
     __local int gi[LCAP];
     __local long lpart[LS];
     __local long lflag[LS];
+    __local double ldbl[LS];
     __local state_t st;
     float pv[PRIV];
     int lid = get_local_id(0);
@@ -141,12 +162,12 @@ void row_sample(__global const float* x, int cols, __global const int* params, _
     __global const float* row = x + (long) r * cols;
     __local int lprm[6];
     for (int i = lid; i < 6; i += LS) {   // the row's parameters read once, not once per item
-        lprm[i] = params[6 * r + i];
+        lprm[i] = op == 0 ? params[6 * r + i] : 0;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
-    float t = as_float(lprm[0]);
-    int top_k = lprm[1];
-    float top_p = as_float(lprm[2]);
+    float t = op == 0 ? as_float(lprm[0]) : 1.0f;
+    int top_k = op == 0 ? lprm[1] : k;
+    float top_p = op == 0 ? as_float(lprm[2]) : 1.0f;
     float min_p = as_float(lprm[3]);
     ulong u53 = (ulong) (uint) lprm[4] | ((ulong) (uint) lprm[5] << 32);
     int bits = 62 - (32 - clz(cols));
@@ -178,16 +199,16 @@ void row_sample(__global const float* x, int cols, __global const int* params, _
                 if (w.src == SRC_PRIV) {
                     pv[e - w.lo] = v;
                 }
+                uint key = KEY(v);
                 if (isnan(v)) {
                     flags |= 1;
                 } else if (v == INFINITY) {
                     flags |= 2;
                 } else {
-                    uint key = okey(v);
                     mk = max(mk, key);
-                    if (k_on) {
-                        atomic_inc((volatile __local int*) &lcount[key >> 22]);
-                    }
+                }
+                if (k_on) {
+                    atomic_inc((volatile __local int*) &lcount[key >> 22]);
                 }
             }
             lpart[lid] = mk;
@@ -211,7 +232,7 @@ void row_sample(__global const float* x, int cols, __global const int* params, _
             int mass = st.mass;
             for (int e = w.lo; e < w.hi; e++) {
                 float v = VALUE(w, e);
-                uint key = okey(v);
+                uint key = KEY(v);
                 if (key >= low && (level == 0 || (key >> (32 - fixed_bits)) == (prefix >> (32 - fixed_bits)))) {
                     int d = (key >> shift) & (nb - 1);
                     atomic_inc((volatile __local int*) &lcount[d]);
@@ -231,18 +252,24 @@ void row_sample(__global const float* x, int cols, __global const int* params, _
             uint bound = st.bound;
             for (int e = w.lo; e < w.hi; e++) {
                 float v = VALUE(w, e);
-                if (okey(v) >= bound) {
+                if (KEY(v) >= bound) {
                     int at = atomic_inc((volatile __local int*) &lcount[0]);
                     gi[at] = e;
                     gv[at] = v;
                 }
             }
         } else if (phase == P_SORT) {   // one bitonic step over the list, by column
-            int k = st.sort_k;
+            int sk = st.sort_k;
             int j = st.sort_j;
             for (int i = lid; i < st.sort_size; i += LS) {
                 int l = i ^ j;
-                if (l > i && ((gi[i] > gi[l]) == ((i & k) == 0))) {
+                if (l <= i) {
+                    continue;   // the pair is item (l)'s: reading it here would race with its swap
+                }
+                uint ka = tkey(gv[i]);
+                uint kb = tkey(gv[l]);
+                bool after = op == 1 ? ka < kb || (ka == kb && gi[i] > gi[l]) : gi[i] > gi[l];
+                if (after == ((i & sk) == 0)) {
                     int ti = gi[i];
                     gi[i] = gi[l];
                     gi[l] = ti;
@@ -264,6 +291,29 @@ void row_sample(__global const float* x, int cols, __global const int* params, _
                 }
             }
             lpart[lid] = part;
+        } else if (phase == P_LSE) {
+            double part = 0;
+            for (int e = w.lo; e < w.hi; e++) {
+                float v = VALUE(w, e);
+                if (isfinite(v)) {
+                    part += exp((double) v - (double) m);
+                }
+            }
+            ldbl[lid] = part;
+        } else if (phase == P_OUTPUT) {
+            int rows = get_num_groups(0);
+            if (st.src == SRC_LOCAL) {
+                for (int i = lid; i < k; i += LS) {
+                    long o = (long) r * k + i;
+                    out_f[o] = gv[i];
+                    out_i[o] = gi[i];
+                    if (want_probs) {
+                        out_f[(long) rows * k + o] = (float) exp((double) gv[i] - st.lse);
+                    }
+                }
+            } else if (lid == 0) {
+                out_i[(long) r * k] = -1;
+            }
         } else if (phase == P_DRAW_FIND) {   // lpart: each item's exclusive prefix and its own sum in lflag
             long acc = lpart[lid];
             long target = st.target;
@@ -297,12 +347,26 @@ void row_sample(__global const float* x, int cols, __global const int* params, _
                     flags |= lflag[i];
                 }
                 st.mk = mk;
+                st.flags = flags;
                 float mx = okey_value(mk);
                 int code = (flags & 1) ? -1 : (flags & 2) ? -2 : (mk == 0 || mx == -INFINITY) ? -3 : 0;
                 st.low = 0;
                 st.cut = -INFINITY;
-                if (code != 0) {
-                    out[r] = code;
+                if (op == 1) {
+                    st.stage = STAGE_OUTPUT;
+                    st.mass = 0;
+                    st.level = 0;
+                    st.prefix = 0;
+                    st.base_count = 0;
+                    st.base_mass = 0;
+                    st.at_or_above = cols;
+                    if (want_probs) {
+                        next = P_LSE;
+                    } else {
+                        phase = P_AFTER_STATS;
+                    }
+                } else if (code != 0) {
+                    out_i[r] = code;
                 } else if (t == 0.0f) {
                     next = P_GREEDY;
                 } else {
@@ -318,12 +382,33 @@ void row_sample(__global const float* x, int cols, __global const int* params, _
                     }
                 }
             }
+            if (phase == P_LSE || phase == P_AFTER_STATS) {
+                if (phase == P_LSE) {   // the sums are in: topK's log sum exp (torch.logsumexp's rules)
+                    double sum = 0;
+                    for (int i = 0; i < LS; i++) {
+                        sum += ldbl[i];
+                    }
+                    float mx = okey_value(st.mk);
+                    st.lse = (st.flags & 1) ? NAN : (st.flags & 2) ? INFINITY
+                            : (st.mk == 0 || mx == -INFINITY) ? -INFINITY : (double) mx + log(sum);
+                }
+                next = P_DONE;
+                if (k_on) {
+                    phase = P_HIST;   // decide on the level-0 histogram counted with the max
+                } else if (cols <= LCAP) {   // topK of the whole row
+                    st.bound = 0;
+                    st.then = THEN_STAGE;
+                    next = P_GATHER;
+                } else {
+                    next = P_OUTPUT;
+                }
+            }
             if (phase == P_GREEDY) {
                 long first = INT_MAX;
                 for (int i = 0; i < LS; i++) {
                     first = min(first, lpart[i]);
                 }
-                out[r] = (int) first;
+                out_i[r] = (int) first;
             } else if (phase == P_HIST) {
                 int level = st.level;
                 int shift = level < 3 ? 22 - 10 * level : 0;
@@ -366,13 +451,14 @@ void row_sample(__global const float* x, int cols, __global const int* params, _
                 } else {   // the exact key: the k-th largest (top-k) or the nucleus' smallest value (top-p)
                     st.low = st.prefix;
                     st.cut = okey_value(st.prefix);
-                    st.stage = st.stage == STAGE_TOP_K && top_p < 1.0f ? STAGE_TOP_P : STAGE_DRAW;
+                    st.stage = st.stage == STAGE_OUTPUT ? STAGE_OUTPUT
+                            : st.stage == STAGE_TOP_K && top_p < 1.0f ? STAGE_TOP_P : STAGE_DRAW;
                     if (st.src != SRC_LOCAL && st.at_or_above <= LCAP) {
                         st.bound = st.low;
                         st.then = THEN_STAGE;
                         next = P_GATHER;
                     } else {
-                        next = st.stage == STAGE_TOP_P ? P_TOTAL : P_DRAW_SUM;
+                        next = STAGE_PHASE(st.stage);
                     }
                 }
             } else if (phase == P_GATHER) {
@@ -423,7 +509,7 @@ void row_sample(__global const float* x, int cols, __global const int* params, _
                 st.token = -4;
                 next = P_DRAW_FIND;
             } else if (phase == P_DRAW_FIND) {
-                out[r] = st.token;
+                out_i[r] = st.token;
             }
             if (next == -1) {   // a gather (and its sort) is done
                 if (st.then == THEN_SELECT) {
@@ -433,7 +519,7 @@ void row_sample(__global const float* x, int cols, __global const int* params, _
                     st.base_mass = 0;
                     next = P_HIST;
                 } else {
-                    next = st.stage == STAGE_TOP_P ? P_TOTAL : P_DRAW_SUM;
+                    next = STAGE_PHASE(st.stage);
                 }
             }
             st.phase = next;
@@ -454,7 +540,7 @@ void row_sample(__global const float* x, int cols, __global const int* params, _
         } else if (st.phase == P_SORT && st.sort_k == 2 && st.sort_j == 1) {
             for (int e = st.n + lid; e < st.sort_size; e += LS) {
                 gi[e] = INT_MAX;
-                gv[e] = 0.0f;
+                gv[e] = -INFINITY;   // last in either order
             }
         }
         barrier(CLK_LOCAL_MEM_FENCE);

@@ -147,6 +147,60 @@ public final class DeviceBatch implements AutoCloseable {
         System.arraycopy(out, 0, tokens, offset, out.length);
     }
 
+    /**
+     * The {@code k} largest values of each row as {@link SoftmaxEngine#topK} gives them (descending, NaN largest,
+     * ties → lowest index first; {@code probs} may be null), each {@code rows × k} row-major from index 0; the batch
+     * is unchanged. On an OpenCL device with double precision, for k ≤ 1024, a radix select and a sort of the top
+     * set in local memory per row, and only the k results per row come back.
+     */
+    public void topK(int k, float[] values, int[] indices, float[] probs) {
+        if (k < 1 || k > cols()) {
+            throw new IllegalArgumentException("k must be in [1, cols = " + cols() + "] (got " + k + ")");
+        }
+        long n = (long) rows() * k;
+        java.util.Objects.requireNonNull(values, "values must not be null");
+        java.util.Objects.requireNonNull(indices, "indices must not be null");
+        SoftmaxEngine.checkOutput("values", values.length, 0, n);
+        SoftmaxEngine.checkOutput("indices", indices.length, 0, n);
+        if (probs != null) {
+            SoftmaxEngine.checkOutput("probs", probs.length, 0, n);
+        }
+        float[] v = new float[(int) n];
+        int[] ix = new int[(int) n];
+        float[] p = probs == null ? null : new float[(int) n];
+        engine.checkOpenForBatch();
+        if (!batch.topK(k, v, ix, p)) {
+            engine.topK(hostCopy(), 0, rows(), cols(), k, v, ix, p);
+        } else {
+            topKLeftRows(k, v, ix, p);
+        }
+        System.arraycopy(v, 0, values, 0, v.length);
+        System.arraycopy(ix, 0, indices, 0, ix.length);
+        if (p != null) {
+            System.arraycopy(p, 0, probs, 0, p.length);
+        }
+    }
+
+    /** The rows the device left to the host (ties across its local list: indices[r·k] = −1), from a read copy. */
+    private void topKLeftRows(int k, float[] v, int[] ix, float[] p) {
+        float[] x = null;
+        for (int r = 0; r < rows(); r++) {
+            if (ix[r * k] >= 0) {
+                continue;
+            }
+            x = x != null ? x : hostCopy();
+            float[] rv = new float[k];
+            int[] ri = new int[k];
+            float[] rp = p == null ? null : new float[k];
+            engine.topK(x, r * cols(), 1, cols(), k, rv, ri, rp);
+            System.arraycopy(rv, 0, v, r * k, k);
+            System.arraycopy(ri, 0, ix, r * k, k);
+            if (p != null) {
+                System.arraycopy(rp, 0, p, r * k, k);
+            }
+        }
+    }
+
     /** log Σ exp of each row into {@code out[offset ..]}, as {@link SoftmaxEngine#logSumExp}; the batch is unchanged. */
     public void logSumExp(float[] out, int offset) {
         reduce(RowReduction.LOG_SUM_EXP, out, offset);

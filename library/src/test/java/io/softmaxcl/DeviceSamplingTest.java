@@ -17,7 +17,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link DeviceBatch#sample} (on OpenCL the {@code kernels/sample.cl} kernel) gives the host engine's tokens, which
  * {@code SamplingTest} checks against the float64 reference: every filter combination per row, rows held in private
  * memory and rows read from global memory, ties across the cut-offs, a tied whole row too large for the local list,
- * −Inf entries, ±0, one finite entry; bad rows get the engine's error and leave the tokens untouched.
+ * −Inf entries, ±0, one finite entry; bad rows get the engine's error and leave the tokens untouched. And
+ * {@link DeviceBatch#topK} (the same kernel's op 1) gives the engine's values and columns, its probabilities within
+ * 5e-6 (the host rounds its log Σ exp to float), with NaN of both signs, ±Inf and ±0 in the rows.
  */
 class DeviceSamplingTest {
 
@@ -90,6 +92,56 @@ class DeviceSamplingTest {
                         assertTrue(t >= 0 && t < cols, backend + " " + cols + " cols, row " + r + ": token " + t);
                     }
                     assertArrayEquals(expected, tokens, backend + " " + rows + "x" + cols + " shift " + shift);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void deviceTopKIsTheHostEnginesTopK(Backend backend) {
+        int rows = 8;
+        try (SoftmaxEngine host = SoftmaxEngine.create(Backend.CPU); SoftmaxEngine e = TestBackends.open(backend)) {
+            for (int cols : new int[] {1, 9, 700, 3001, 16385, 40000}) {
+                float[] x = rows(rows, cols, cols + 1);
+                Random rnd = new Random(cols);
+                for (int j = 0; j < cols; j += 97) {   // rows 6 and 7: specials on Gaussian rows
+                    x[6 * cols + j] = rnd.nextBoolean() ? Float.NaN : Float.intBitsToFloat(0xffc00001);
+                    x[7 * cols + j] = j % 2 == 0 ? Float.POSITIVE_INFINITY : -0f;
+                }
+                for (int k : new int[] {1, 5, 50, 1024, 2000, cols}) {
+                    if (k > cols) {
+                        continue;
+                    }
+                    for (boolean withProbs : new boolean[] {true, false}) {
+                        int n = rows * k;
+                        float[] ev = new float[n];
+                        int[] ei = new int[n];
+                        float[] ep = new float[n];
+                        host.topK(x, 0, rows, cols, k, ev, ei, ep);
+                        float[] v = new float[n + 1];
+                        int[] ix = new int[n];
+                        float[] p = withProbs ? new float[n] : null;
+                        v[n] = 42f;
+                        try (DeviceBatch batch = e.upload(x, 0, rows, cols)) {
+                            batch.topK(k, v, ix, p);
+                        }
+                        String at = backend + " " + rows + "x" + cols + " k=" + k;
+                        assertArrayEquals(ei, ix, at + " indices");
+                        for (int i = 0; i < n; i++) {
+                            assertEquals(Float.floatToRawIntBits(ev[i]), Float.floatToRawIntBits(v[i]),
+                                    at + " value " + i);
+                        }
+                        assertEquals(42f, v[n], "nothing written past rows × k");
+                        for (int i = 0; withProbs && i < n; i++) {
+                            float want = ep[i];
+                            float got = p[i];
+                            int at2 = i;
+                            assertTrue(Float.isNaN(want) ? Float.isNaN(got)
+                                    : Math.abs(got - want) <= 5e-6 * want + 1e-30,
+                                    () -> at + " prob " + at2 + ": " + got + " vs " + want);
+                        }
+                    }
                 }
             }
         }

@@ -41,6 +41,16 @@ public interface ResidentBatch extends AutoCloseable {
         return false;
     }
 
+    /**
+     * The {@code k} largest of each row (descending, NaN largest, ties → lowest index first): values, columns and,
+     * when {@code probs} is not null, softmax probabilities, each {@code rows × k} from index 0; the batch is
+     * unchanged. False when this batch does not compute it where it lives: the caller uses a read copy; a row
+     * left to the caller that way has {@code indices[r·k] = −1}.
+     */
+    default boolean topK(int k, float[] values, int[] indices, float[] probs) {
+        return false;
+    }
+
     /** Overwrites the batch with {@code rows × cols} values from {@code src}. */
     void write(float[] src, int offset);
 

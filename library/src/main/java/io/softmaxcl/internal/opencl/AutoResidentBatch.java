@@ -103,6 +103,13 @@ final class AutoResidentBatch implements ResidentBatch {
     }
 
     @Override
+    public boolean topK(int k, float[] values, int[] indices, float[] probs) {
+        boolean[] done = {false};
+        step(b -> done[0] = b.topK(k, values, indices, probs), null, 0);   // the batch is unchanged
+        return done[0];
+    }
+
+    @Override
     public void write(float[] src, int offset) {
         check();
         if (device != null) {

@@ -146,29 +146,73 @@ final class DeviceResidentBatch implements ResidentBatch {
     }
 
     /**
-     * {@code row_sample} ({@code kernels/sample.cl}): one work-group per row, 24 bytes of parameters per row in
-     * and 4 bytes per row back; false when the device has no double precision.
+     * {@code row_select} op 0 ({@code kernels/sample.cl}): one work-group per row, 24 bytes of parameters per row
+     * in and 4 bytes per row back; false when the device has no double precision.
      */
     @Override
     public boolean sample(int[] params, int[] tokens) {
         owner.lock.lock();
         try {
             check();
-            SamplerProgram sampler = owner.session.sampler();
-            org.jocl.cl_kernel kernel = sampler.kernel();
-            if (kernel == null) {
-                return false;
-            }
             cl_mem in = owner.session.bufA.ensure(params.length * 4L);
             cl_mem out = owner.session.bufC.ensure(rows * 4L);
-            Cl.write(queue(), in, Pointer.to(params), params.length * 4L);
-            KernelArgs.sample(data.ensure(bytes()), cols, in, out).bind(kernel);
-            Cl.enqueue(queue(), kernel, (long) rows * sampler.local(), sampler.local(), "row_sample");
+            if (!select(0, 0, false, in, out, out, () -> Cl.write(queue(), in, Pointer.to(params),
+                    params.length * 4L))) {
+                return false;
+            }
             Cl.read(queue(), out, Pointer.to(tokens), rows * 4L);
             return true;
         } finally {
             owner.lock.unlock();
         }
+    }
+
+    /**
+     * {@code row_select} op 1: radix select and a local sort of the top set per row, {@code k} values, columns
+     * and (when {@code probs} is not null) probabilities back per row; false when the device has no double
+     * precision or {@code k} exceeds the local list. A row whose top set does not fit there (ties across it) comes
+     * back as {@code indices[r·k] = −1}.
+     */
+    @Override
+    public boolean topK(int k, float[] values, int[] indices, float[] probs) {
+        if (k > SamplerProgram.LIST_CAPACITY) {
+            return false;
+        }
+        owner.lock.lock();
+        try {
+            check();
+            long n = (long) rows * k;
+            cl_mem outI = owner.session.bufC.ensure(n * 4L);
+            cl_mem outF = owner.session.bufB.ensure(n * (probs == null ? 4L : 8L));
+            if (!select(1, k, probs != null, outI, outI, outF, null)) {
+                return false;
+            }
+            Cl.read(queue(), outI, Pointer.to(indices), n * 4L);
+            Cl.read(queue(), outF, Pointer.to(values), n * 4L);
+            if (probs != null) {
+                org.jocl.CL.clEnqueueReadBuffer(queue(), outF, org.jocl.CL.CL_TRUE, n * 4L, n * 4L, Pointer.to(probs),
+                        0, null, null);
+            }
+            return true;
+        } finally {
+            owner.lock.unlock();
+        }
+    }
+
+    /** Launches row_select over the batch (after {@code before}, when not null); false without the kernel. */
+    private boolean select(int op, int k, boolean wantProbs, cl_mem params, cl_mem outI, cl_mem outF,
+                           Runnable before) {
+        SamplerProgram sampler = owner.session.sampler();
+        org.jocl.cl_kernel kernel = sampler.kernel();
+        if (kernel == null) {
+            return false;
+        }
+        if (before != null) {
+            before.run();
+        }
+        KernelArgs.select(data.ensure(bytes()), cols, op, params, k, wantProbs, outI, outF).bind(kernel);
+        Cl.enqueue(queue(), kernel, (long) rows * sampler.local(), sampler.local(), "row_select");
+        return true;
     }
 
     @Override

@@ -169,13 +169,18 @@ final class KernelArgs {
         };
     }
 
-    /** row_sample ({@code sample.cl}): {@code (x, cols, params, out)}. */
-    static Binder sample(cl_mem x, int cols, cl_mem params, cl_mem out) {
-        return k -> {
-            Cl.argMem(k, 0, x);
-            Cl.argInt(k, 1, cols);
-            Cl.argMem(k, 2, params);
-            Cl.argMem(k, 3, out);
+    /** row_select ({@code sample.cl}): {@code (x, cols, op, params, k, wantProbs, outI, outF)}. */
+    static Binder select(cl_mem x, int cols, int op, cl_mem params, int k, boolean wantProbs, cl_mem outI,
+                         cl_mem outF) {
+        return kernel -> {
+            Cl.argMem(kernel, 0, x);
+            Cl.argInt(kernel, 1, cols);
+            Cl.argInt(kernel, 2, op);
+            Cl.argMem(kernel, 3, params);
+            Cl.argInt(kernel, 4, k);
+            Cl.argInt(kernel, 5, wantProbs ? 1 : 0);
+            Cl.argMem(kernel, 6, outI);
+            Cl.argMem(kernel, 7, outF);
         };
     }
 }

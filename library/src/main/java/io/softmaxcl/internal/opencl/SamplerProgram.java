@@ -7,14 +7,16 @@ import org.jocl.cl_kernel;
 import org.jocl.cl_program;
 
 /**
- * {@code kernels/sample.cl}'s {@code row_sample}, built on first use in a program of its own: it needs
+ * {@code kernels/sample.cl}'s {@code row_select} (sample and topK), built on first use in a program of its own: it needs
  * {@code cl_khr_fp64} (its weights are double), which the main program must not. On a device without it there is
- * no kernel and {@code DeviceBatch.sample} draws on the host from a read copy, the same tokens.
+ * no kernel and {@code DeviceBatch.sample} and {@code topK} run on the host from a read copy, the same tokens.
  */
 final class SamplerProgram {
 
     /** Rows of at most PRIVATE_COLUMNS are read once, kept in the work-items' private memory. */
     static final int PRIVATE_COLUMNS = 16384;
+    /** The local list's entries ({@code LCAP}): topK's k on the device at most. */
+    static final int LIST_CAPACITY = 1024;
     private static final int MAX_LOCAL = 256;
 
     private final cl_context context;
@@ -38,8 +40,8 @@ final class SamplerProgram {
         if (!tried) {
             tried = true;
             if (!hasFp64()) {
-                Log.debug("OpenCL: " + device.info().name() + " has no cl_khr_fp64; DeviceBatch.sample draws on the"
-                        + " host");
+                Log.debug("OpenCL: " + device.info().name() + " has no cl_khr_fp64; DeviceBatch.sample and topK run on"
+                        + " the host");
                 return null;
             }
             build(wantLocal);
@@ -47,7 +49,7 @@ final class SamplerProgram {
         return kernel;
     }
 
-    /** The work-group size {@code row_sample} runs at (its {@code LS}). */
+    /** The work-group size {@code row_select} runs at (its {@code LS}). */
     int local() {
         return local;
     }
@@ -61,7 +63,7 @@ final class SamplerProgram {
             int priv = Math.max(1, Math.min(64, PRIVATE_COLUMNS / ls));
             program = Cl.buildProgram(context, device.id(), KernelSources.load("sample.cl"),
                     options + " -DLS=" + ls + " -DPRIV=" + priv, device.info().name() + " (sample.cl)");
-            kernel = Cl.createKernel(program, "row_sample");
+            kernel = Cl.createKernel(program, "row_select");
             long max = Cl.kernelWorkGroupLong(kernel, device.id(), CL.CL_KERNEL_WORK_GROUP_SIZE);
             if (max >= ls || ls == 1) {
                 local = ls;

@@ -78,8 +78,10 @@ public final class OclgrindProbeMain {
             if (cols >= 16384) {
                 sample(b, 1, cols, "sample_uniform ROW_SAMPLE", true, TOP_K_TOP_P);
             }
+            topK(b, Math.min(rows, 2), cols, Math.min(cols, 50), "topk ROW_SELECT", false);
         }
         sample(b, 1, 128256, "sample ROW_SAMPLE", false, TOP_K_TOP_P);
+        topK(b, 1, 128256, 50, "topk ROW_SELECT", false);
         b.forceVariant(KernelPlan.Variant.ROW_SPLIT_GROUPS);
         forward(b, RowOp.SOFTMAX, 1, 32000, 1f, "softmax ROW_SPLIT_GROUPS 1x32000");
         forward(b, RowOp.LOG_SOFTMAX, 1, 32000, 1f, "log_softmax ROW_SPLIT_GROUPS 1x32000");
@@ -184,6 +186,56 @@ public final class OclgrindProbeMain {
         for (int i = 2; i < 5; i++) {   // a row read from global memory (the longest the suite's budget holds)
             sample(b, 1, 16385, "sample " + i, i != 2, new Sampling[] {MIX[i]});
         }
+        for (int[] s : new int[][] {{9, 1, 1}, {9, 7, 7}, {9, 300, 20}, {9, 1500, 1024}, {1, 16385, 50}}) {
+            topK(b, s[0], s[1], s[2], "topk", true);
+        }
+    }
+
+    /**
+     * row_select's topK on a resident batch: the host's values and columns exactly, its probabilities within 5e-6
+     * (the host rounds log Σ exp to float first).
+     */
+    private static void topK(OpenClBackend b, int rows, int cols, int k, String label, boolean hard) {
+        float[] x = hard ? OpenClTestData.batch(rows, cols, rows * 37L + cols, true) : gaussian(rows, cols);
+        int n = rows * k;
+        float[] v = new float[n];
+        int[] ix = new int[n];
+        float[] p = new float[n];
+        String at = label + " " + rows + "x" + cols;
+        try (ResidentBatch batch = b.openResident(rows, cols)) {
+            batch.write(x, 0);
+            mark(at);
+            if (!batch.topK(k, v, ix, p)) {
+                throw new AssertionError(at + ": no topK on the device");
+            }
+        }
+        float[] ev = new float[k];
+        int[] ei = new int[k];
+        float[] ep = new float[k];
+        for (int r = 0; r < rows; r++) {
+            if (ix[r * k] < 0) {
+                continue;   // left to the host: ties across the local list
+            }
+            RowSampler.topK(RowScan.SCALAR, x, r * cols, cols, k, ev, ei, ep, 0);
+            for (int i = 0; i < k; i++) {
+                int o = r * k + i;
+                boolean probOk = Float.isNaN(ep[i]) ? Float.isNaN(p[o])
+                        : Math.abs(p[o] - ep[i]) <= 5e-6 * ep[i] + 1e-30;
+                if (ix[o] != ei[i] || Float.floatToRawIntBits(v[o]) != Float.floatToRawIntBits(ev[i]) || !probOk) {
+                    throw new AssertionError(at + " row " + r + " #" + i + ": device (" + ix[o] + ", " + v[o] + ", "
+                            + p[o] + "), host (" + ei[i] + ", " + ev[i] + ", " + ep[i] + ")");
+                }
+            }
+        }
+    }
+
+    private static float[] gaussian(int rows, int cols) {
+        Random rnd = new Random(cols);
+        float[] x = new float[rows * cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (rnd.nextGaussian() * 4);
+        }
+        return x;
     }
 
     private static final Sampling[] TOP_K_TOP_P = {Sampling.temperature(1f).withTopK(50).withTopP(0.9f)};
@@ -199,16 +251,7 @@ public final class OclgrindProbeMain {
      * are Gaussian · 4 (logit-like), or OpenClTestData's uniform rows with their special values when {@code hard}.
      */
     private static void sample(OpenClBackend b, int rows, int cols, String label, boolean hard, Sampling[] mix) {
-        float[] x;
-        if (hard) {
-            x = OpenClTestData.batch(rows, cols, rows * 31L + cols, true);
-        } else {
-            Random rnd = new Random(cols);
-            x = new float[rows * cols];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (float) (rnd.nextGaussian() * 4);
-            }
-        }
+        float[] x = hard ? OpenClTestData.batch(rows, cols, rows * 31L + cols, true) : gaussian(rows, cols);
         Sampling[] perRow = new Sampling[rows];
         for (int r = 0; r < rows; r++) {
             perRow[r] = mix[r % mix.length].withSeed(cols).withStep(r);

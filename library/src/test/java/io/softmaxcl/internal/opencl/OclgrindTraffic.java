@@ -73,6 +73,8 @@ final class OclgrindTraffic {
             case "argmax", "logsumexp", "entropy" -> 4 + 4.0 / cols;
             // The row once, 24 bytes of parameters per row in, the token out.
             case "sample", "sample_uniform" -> 4 + 28.0 / cols;
+            // The row once, k = min(cols, 50) values, columns and probabilities out.
+            case "topk" -> 4 + 12.0 * Math.min(cols, 50) / cols;
             default -> throw new IllegalArgumentException(op);
         };
     }
@@ -85,6 +87,10 @@ final class OclgrindTraffic {
     static double bound(String op, String variant, int cols) {
         if (variant.equals("ROW_REDUCE")) {
             return floor(op, cols) + 0.05;
+        }
+        if (variant.equals("ROW_SELECT")) {
+            // Held up to 16384 columns: read once; longer: max with the first histogram level, log Σ exp, gather.
+            return floor(op, cols) + (cols <= 16384 ? 0.05 : 8.1);
         }
         if (variant.equals("ROW_SAMPLE")) {
             // Held in private memory up to 16384 columns: read once; longer: max and the first level of the
