@@ -8,8 +8,8 @@
 // counting elements (top-k) or summing their weights (top-p) per bin in local memory. As soon as the elements at or
 // above a chosen bin fit in the local list (LCAP), they are gathered there, sorted by column, and every later step
 // reads only the list. A row of at most PRIV * LS columns is read from global memory once (kept in private memory);
-// a longer row with top-k typically twice (max with the first histogram level, then the gather); nothing is written per element
-// and 4 bytes per row come back (a token, or -1 NaN, -2 +Inf, -3 no finite logit).
+// a longer row with top-k typically twice (max with the first histogram level, then the gather); nothing is written
+// per element and 4 bytes per row come back (a token, or -1 NaN, -2 +Inf, -3 no finite logit).
 //
 // Shape: one loop of phases, each "every item works on its elements | barrier | item 0 decides the next phase |
 // barrier | every item prepares it | barrier", so that no barrier sits under a branch: compilers that replicate

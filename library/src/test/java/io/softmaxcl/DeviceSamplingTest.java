@@ -41,7 +41,7 @@ class DeviceSamplingTest {
         Sampling.temperature(2f).withTopP(0.999f).withMinP(0.001f),
     };
 
-    /** Row r: kind r % 6 — Gaussian·4, integer ties, −Inf holes, ±0 and small ties, all equal, one finite entry. */
+    /** Row r: kind r % 6 — Gaussian·4, integer ties, −Inf holes, ±0 and small ties, all equal, one finite. */
     private static float[] rows(int rows, int cols, long seed) {
         Random rnd = new Random(seed);
         float[] x = new float[rows * cols];

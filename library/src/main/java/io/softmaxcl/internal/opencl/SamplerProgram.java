@@ -7,8 +7,8 @@ import org.jocl.cl_kernel;
 import org.jocl.cl_program;
 
 /**
- * {@code kernels/sample.cl}'s {@code row_select} (sample and topK), built on first use in a program of its own: it needs
- * {@code cl_khr_fp64} (its weights are double), which the main program must not. On a device without it there is
+ * {@code kernels/sample.cl}'s {@code row_select} (sample and topK), built on first use in a program of its own: it
+ * needs {@code cl_khr_fp64} (its weights are double), which the main program must not. On a device without it there is
  * no kernel and {@code DeviceBatch.sample} and {@code topK} run on the host from a read copy, the same tokens.
  */
 final class SamplerProgram {

@@ -242,7 +242,8 @@ public final class OclgrindProbeMain {
 
     /** Every filter combination, greedy and ties; rows cycle through them. */
     private static final Sampling[] MIX = {Sampling.greedy(), Sampling.temperature(1f),
-        Sampling.temperature(0.8f).withTopK(50).withTopP(0.9f).withMinP(0.05f), Sampling.temperature(1.2f).withTopP(0.7f),
+        Sampling.temperature(0.8f).withTopK(50).withTopP(0.9f).withMinP(0.05f),
+        Sampling.temperature(1.2f).withTopP(0.7f),
         Sampling.temperature(1f).withMinP(0.2f), Sampling.temperature(1f).withTopK(3),
         Sampling.temperature(1f).withTopK(1500).withTopP(0.99f)};
 
