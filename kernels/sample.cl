@@ -184,6 +184,8 @@ void row_select(__global const float* x, int cols, int op, __global const int* p
         st.phase = P_STATS;
         st.src = cols <= PRIV * LS ? SRC_PRIV : SRC_GLOBAL;
         st.n = cols;
+        st.mk = 0;
+        st.flags = 0;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     while (st.phase != P_DONE) {
