@@ -246,6 +246,9 @@ final class BenchCommand implements Callable<Integer> {
                 if (op.kernelOp() != null) {
                     kernel = deviceTimes(sampler, (w, n) -> device.kernelTimes(op.kernelOp(), dtype, shape.rows(),
                             shape.cols(), w, n));
+                } else if (op == BenchOp.SAMPLE && device.sampleTimes(shape.rows(), shape.cols(), 0, 1) != null) {
+                    // DeviceBatch.sample on resident logits: the kernel, 24 B of parameters per row, the tokens
+                    kernel = deviceTimes(sampler, (w, n) -> device.sampleTimes(shape.rows(), shape.cols(), w, n));
                 }
                 // The device's own copy of bytes/2 moves the same bytes as the operation (a read and a write).
                 deviceCopy = deviceTimes(sampler.scaled(0.5), (w, n) -> device.copyTimes(bytes / 2, w, n));

@@ -12,6 +12,13 @@ public interface DeviceBenchmark {
      */
     long[] kernelTimes(RowOp op, io.softmaxcl.DType type, int rows, int cols, int warmup, int reps);
 
+    /**
+     * Nanoseconds per {@code DeviceBatch.sample} call (top-k 50, top-p 0.9, T = 1) on resident float32 logits:
+     * the kernel plus its 24 bytes of parameters per row in and the tokens out, per repetition; null when this
+     * device samples on the host (no double precision).
+     */
+    long[] sampleTimes(int rows, int cols, int warmup, int reps);
+
     /** Nanoseconds per device-to-device copy ({@code clEnqueueCopyBuffer}) of {@code bytes} bytes, per repetition. */
     long[] copyTimes(long bytes, int warmup, int reps);
 

@@ -95,6 +95,26 @@ final class OpenClBenchmark implements DeviceBenchmark {
     }
 
     /** Nanoseconds of each of {@code reps} runs of {@code rep} after {@code warmup} untimed ones. */
+    @Override
+    public long[] sampleTimes(int rows, int cols, int warmup, int reps) {
+        float[] x = new float[Math.multiplyExact(rows, cols)];
+        SplittableRandom rnd = new SplittableRandom(5);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (rnd.nextGaussian() * 4);   // logit-like
+        }
+        io.softmaxcl.Sampling[] perRow = new io.softmaxcl.Sampling[rows];
+        java.util.Arrays.fill(perRow, io.softmaxcl.Sampling.temperature(1f).withTopK(50).withTopP(0.9f));
+        int[] params = io.softmaxcl.internal.sampling.SamplerParams.pack(perRow, rows);
+        int[] tokens = new int[rows];
+        try (io.softmaxcl.internal.ResidentBatch batch = b.openResident(rows, cols)) {
+            batch.write(x, 0);
+            if (!batch.sample(params, tokens)) {
+                return null;
+            }
+            return timed(warmup, reps, () -> batch.sample(params, tokens));
+        }
+    }
+
     private static long[] timed(int warmup, int reps, Runnable rep) {
         long[] times = new long[reps];
         for (int i = -warmup; i < reps; i++) {
