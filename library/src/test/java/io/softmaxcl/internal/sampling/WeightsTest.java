@@ -2,7 +2,14 @@ package io.softmaxcl.internal.sampling;
 
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,6 +31,32 @@ class WeightsTest {
         assertEquals(1.0, Weights.exp(-0.0));
         assertEquals(0.0, Weights.exp(-701));
         assertEquals(0.0, Weights.exp(Double.NEGATIVE_INFINITY));
+    }
+
+    /** kernels/sample.cl's wexp must repeat Weights.exp literally: the same constants in the same order. */
+    @Test
+    void theKernelsExpHasTheSameConstantsInTheSameOrder() throws IOException {
+        String java = Files.readString(Path.of("src/main/java/io/softmaxcl/internal/sampling/Weights.java"));
+        String kernel = Files.readString(Path.of("../kernels/sample.cl"));
+        String javaBody = java.substring(java.indexOf("public static double exp(double z)"));
+        Matcher named = Pattern.compile("static final double (\\w+) = (0x[^;]+);").matcher(java);
+        while (named.find()) {   // the range reduction's named constants, as the kernel spells them
+            javaBody = javaBody.replaceAll("\\b" + named.group(1) + "\\b", named.group(2));
+        }
+        String kernelBody = kernel.substring(kernel.indexOf("inline double wexp(double z)"));
+        List<String> j = hexLiterals(javaBody.substring(0, javaBody.indexOf("\n    }")));
+        List<String> k = hexLiterals(kernelBody.substring(0, kernelBody.indexOf("\n}")));
+        assertEquals(16, j.size(), "constants found in Weights.exp: " + j);
+        assertEquals(j, k, "kernels/sample.cl wexp vs Weights.exp");
+    }
+
+    private static List<String> hexLiterals(String code) {
+        List<String> out = new ArrayList<>();
+        Matcher m = Pattern.compile("0x[0-9a-fA-F.]+p-?[0-9]+").matcher(code);
+        while (m.find()) {
+            out.add(m.group());
+        }
+        return out;
     }
 
     @Test
