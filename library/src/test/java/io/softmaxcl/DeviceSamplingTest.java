@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DeviceSamplingTest {
 
     static List<Backend> backends() {
-        return List.of(Backend.CPU, Backend.OPENCL);
+        return List.of(Backend.SCALAR, Backend.CPU, Backend.OPENCL, Backend.AUTO);
     }
 
     private static final Sampling[] MIX = {
