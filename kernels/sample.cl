@@ -90,7 +90,7 @@ inline double wexp(double z) {
 #define P_HIST 2
 #define P_GATHER 3
 #define P_SORT 4
-#define P_TOTAL 5
+#define P_TOTAL 5   // not a phase of its own: top-p's first mass histogram (its bins sum to the total)
 #define P_DRAW_SUM 6
 #define P_DRAW_FIND 7
 #define P_LSE 8
@@ -123,6 +123,7 @@ typedef struct {
     long base_mass;
     long at_or_above;
     double limit;
+    int need_limit; // top-p's first histogram: the limit is p times the sum of its bins
     float cut;      // the draw keeps values >= cut
     uint mk;        // the row maximum's key (NaN and +Inf left out)
     long flags;     // bit 0: a NaN, bit 1: a +Inf
@@ -186,6 +187,7 @@ void row_select(__global const float* x, int cols, int op, __global const int* p
         st.n = cols;
         st.mk = 0;
         st.flags = 0;
+        st.need_limit = 0;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     while (st.phase != P_DONE) {
@@ -280,14 +282,14 @@ void row_select(__global const float* x, int cols, int op, __global const int* p
                     gv[l] = tv;
                 }
             }
-        } else if (phase == P_TOTAL || phase == P_DRAW_SUM) {
+        } else if (phase == P_DRAW_SUM) {
             long part = 0;
             float cut = st.cut;
             for (int e = w.lo; e < w.hi; e++) {
                 float v = VALUE(w, e);
                 if (v >= cut) {
                     double wt = weight(v, m, td);
-                    if (phase == P_TOTAL || wt >= min_p) {
+                    if (wt >= min_p) {
                         part += convert_long(wt * scale);
                     }
                 }
@@ -415,6 +417,14 @@ void row_select(__global const float* x, int cols, int op, __global const int* p
                 int level = st.level;
                 int shift = level < 3 ? 22 - 10 * level : 0;
                 int nb = level < 3 ? BINS : 4;
+                if (st.mass && st.need_limit) {   // level 0 of top-p: every kept element is in some bin
+                    long total = 0;
+                    for (int b = 0; b < nb; b++) {
+                        total += ((long) lmass[2 * b + 1] << 32) | (long) lmass[2 * b];
+                    }
+                    st.limit = (double) top_p * (double) total;
+                    st.need_limit = 0;
+                }
                 long cc = st.base_count;
                 long cm = st.base_mass;
                 int chosen = -1;
@@ -486,18 +496,6 @@ void row_select(__global const float* x, int cols, int op, __global const int* p
                 } else {
                     next = -1;
                 }
-            } else if (phase == P_TOTAL) {
-                long total = 0;
-                for (int i = 0; i < LS; i++) {
-                    total += lpart[i];
-                }
-                st.limit = (double) top_p * (double) total;
-                st.mass = 1;
-                st.level = 0;
-                st.prefix = 0;
-                st.base_count = 0;
-                st.base_mass = 0;
-                next = P_HIST;
             } else if (phase == P_DRAW_SUM) {
                 long s = 0;
                 for (int i = 0; i < LS; i++) {
@@ -523,6 +521,15 @@ void row_select(__global const float* x, int cols, int op, __global const int* p
                 } else {
                     next = STAGE_PHASE(st.stage);
                 }
+            }
+            if (next == P_TOTAL) {   // top-p: a mass select whose first histogram also gives the total
+                st.mass = 1;
+                st.level = 0;
+                st.prefix = 0;
+                st.base_count = 0;
+                st.base_mass = 0;
+                st.need_limit = 1;
+                next = P_HIST;
             }
             st.phase = next;
         }

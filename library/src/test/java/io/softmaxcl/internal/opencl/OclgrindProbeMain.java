@@ -81,6 +81,7 @@ public final class OclgrindProbeMain {
             topK(b, Math.min(rows, 2), cols, Math.min(cols, 50), "topk ROW_SELECT", false);
         }
         sample(b, 1, 128256, "sample ROW_SAMPLE", false, TOP_K_TOP_P);
+        sample(b, 1, 32000, "sample_top_p ROW_SAMPLE", false, new Sampling[] {Sampling.temperature(1f).withTopP(0.9f)});
         topK(b, 1, 128256, 50, "topk ROW_SELECT", false);
         b.forceVariant(KernelPlan.Variant.ROW_SPLIT_GROUPS);
         forward(b, RowOp.SOFTMAX, 1, 32000, 1f, "softmax ROW_SPLIT_GROUPS 1x32000");

@@ -72,7 +72,7 @@ final class OclgrindTraffic {
             case "ce_grad" -> 8 + 8.0 / cols;
             case "argmax", "logsumexp", "entropy" -> 4 + 4.0 / cols;
             // The row once, 24 bytes of parameters per row in, the token out.
-            case "sample", "sample_uniform" -> 4 + 28.0 / cols;
+            case "sample", "sample_uniform", "sample_top_p" -> 4 + 28.0 / cols;
             // The row once, k = min(cols, 50) values, columns and probabilities out.
             case "topk" -> 4 + 12.0 * Math.min(cols, 50) / cols;
             default -> throw new IllegalArgumentException(op);
@@ -95,6 +95,8 @@ final class OclgrindTraffic {
         if (variant.equals("ROW_SAMPLE")) {
             // Held in private memory up to 16384 columns: read once; longer: max and the first level of the
             // top-k histogram, then (uniform rows) a second level, then the gather; all in local memory after that.
+            // Top-p alone (sample_top_p): max, then the first mass level (whose bins give the total), then the
+            // gather when the nucleus' bin fits the list.
             return cols <= 16384 ? floor(op, cols) + 0.05 : op.equals("sample") ? 8.1 : 12.1;
         }
         boolean halfIn = op.endsWith("f16") || op.endsWith("f16_f32");
