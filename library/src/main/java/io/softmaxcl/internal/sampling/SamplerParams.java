@@ -3,7 +3,7 @@ package io.softmaxcl.internal.sampling;
 import io.softmaxcl.Sampling;
 
 /**
- * The per-row parameters of {@code kernels/sample.cl}'s {@code row_sample}, 6 ints per row: temperature bits,
+ * The per-row parameters of {@code kernels/sample.cl}'s {@code row_select} (op 0), 6 ints per row: temperature bits,
  * top-k (0 off), top-p bits (1 off), min-p bits (0 off), and the row's 53-bit uniform {@link Philox#uniformBits}
  * (low, high word) — the generator runs here, once, so a device and the host share one implementation of it.
  */

@@ -249,7 +249,7 @@ public final class OclgrindProbeMain {
         Sampling.temperature(1f).withTopK(1500).withTopP(0.99f)};
 
     /**
-     * row_sample ({@code kernels/sample.cl}) on a resident batch: the host sampler's tokens or error codes. Rows
+     * row_select op 0 ({@code kernels/sample.cl}) on a resident batch: the host sampler's tokens or error codes. Rows
      * are Gaussian · 4 (logit-like), or OpenClTestData's uniform rows with their special values when {@code hard}.
      */
     private static void sample(OpenClBackend b, int rows, int cols, String label, boolean hard, Sampling[] mix) {
