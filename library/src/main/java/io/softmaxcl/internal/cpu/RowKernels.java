@@ -67,6 +67,15 @@ abstract class RowKernels {
         }
     }
 
+    /**
+     * {@link #softmaxRows} for a call whose input stays in cache. A provider may then overlap each row's exp pass
+     * with the next row's max ({@link VectorPipelinedRows}); on calls streamed from memory that measured up to 8%
+     * slower, so the backend chooses by the call's size.
+     */
+    void cachedSoftmaxRows(float[] x, int i, float[] y, int o, int rows, int cols, float t, float[] scratch) {
+        softmaxRows(x, i, y, o, rows, cols, t, scratch);
+    }
+
     /** Log-softmax of {@code rows} whole rows; providers override it for short rows, like {@link #softmaxRows}. */
     void logSoftmaxRows(float[] x, int i, float[] y, int o, int rows, int cols, float t, float[] scratch) {
         for (int r = 0; r < rows; r++) {

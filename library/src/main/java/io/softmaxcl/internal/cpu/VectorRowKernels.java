@@ -55,11 +55,11 @@ final class VectorRowKernels extends ScalarRowKernels {
     static final float E4 = 0.6931469440460205f;
     static final float E5 = 1.0000001192092896f;
     /** 2^f on [−½, ½] to degree 4, highest power first (minimax for relative error, max 2.7e-6 in float). */
-    private static final float Q0 = 0.009570099413394928f;
-    private static final float Q1 = 0.05591786280274391f;
-    private static final float Q2 = 0.240247443318367f;
-    private static final float Q3 = 0.6931217908859253f;
-    private static final float Q4 = 0.9999992847442627f;
+    static final float Q0 = 0.009570099413394928f;
+    static final float Q1 = 0.05591786280274391f;
+    static final float Q2 = 0.240247443318367f;
+    static final float Q3 = 0.6931217908859253f;
+    static final float Q4 = 0.9999992847442627f;
     /** (max − x)·t is clamped to this: ·log2 e = 126.96, which rounds to 2^−127, built as exponent bits 0. */
     static final float EXP_ZERO = 88f;
     /** EXP_ZERO for exps shifted by 2^TINY_SHIFT: ·log2 e = 191.2, rounds to 2^(−127−TINY_SHIFT). */
@@ -565,7 +565,8 @@ final class VectorRowKernels extends ScalarRowKernels {
 
     @Override
     int scratchSize(int cols) {
-        return cols < TINY_COLS ? L * cols + VectorShortRows.SCRATCH_EXTRA : 0;
+        // One float for the pipelined rows' next max.
+        return cols < TINY_COLS ? L * cols + VectorShortRows.SCRATCH_EXTRA : 1;
     }
 
     @Override
@@ -588,6 +589,15 @@ final class VectorRowKernels extends ScalarRowKernels {
         }
         for (; r < rows; r++) {
             softmaxRow(x, i + r * cols, y, o + r * cols, cols, t);
+        }
+    }
+
+    @Override
+    void cachedSoftmaxRows(float[] x, int i, float[] y, int o, int rows, int cols, float t, float[] scratch) {
+        if (cols < TINY_COLS) {
+            softmaxRows(x, i, y, o, rows, cols, t, scratch);
+        } else {
+            VectorPipelinedRows.softmaxRows(this, x, i, y, o, rows, cols, t, scratch);
         }
     }
 

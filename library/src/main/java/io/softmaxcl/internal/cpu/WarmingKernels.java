@@ -195,6 +195,11 @@ final class WarmingKernels extends RowKernels {
     }
 
     @Override
+    void cachedSoftmaxRows(float[] x, int i, float[] y, int o, int rows, int cols, float t, float[] scratch) {
+        current().cachedSoftmaxRows(x, i, y, o, rows, cols, t, scratch);
+    }
+
+    @Override
     void logSoftmaxRows(float[] x, int i, float[] y, int o, int rows, int cols, float t, float[] scratch) {
         current().logSoftmaxRows(x, i, y, o, rows, cols, t, scratch);
     }

@@ -1,9 +1,12 @@
 package io.softmaxcl.internal.cpu;
 
+import io.softmaxcl.Reference;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
 
+import static io.softmaxcl.Close.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The Vector API kernels' own loops against a plain reference, where they take shapes the softmax tests may miss. */
@@ -61,5 +64,78 @@ class VectorRowKernelsTest {
             }
         }
         assertEquals(100 * 4 * specials.length, checked);
+    }
+
+    /**
+     * The pipelined rows (each exp pass takes the next row's max) against the float64 reference, with the special
+     * values in the row whose max rides along: NaN of either sign (the riding sum must catch a negative one, which
+     * the integer max ignores), +Inf, +Inf with −Inf, an all −Inf row, an all-negative row (the integer min
+     * decides); tails of every kind, in place too, and t ≠ 1. Also bit for bit the row-by-row result.
+     */
+    @Test
+    void pipelinedRowsMatchTheReferenceWhateverTheNextRowHolds() {
+        VectorRowKernels kernels = new VectorRowKernels();
+        SplittableRandom random = new SplittableRandom(11);
+        float[][] specials = {{}, {Float.NaN}, {NEGATIVE_NAN}, {Float.POSITIVE_INFINITY},
+                {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}, {Float.NEGATIVE_INFINITY}};
+        int rows = 8;
+        for (int cols : new int[] {64, 77, 1000, 4099}) {
+            for (float t : new float[] {1f, 0.5f, 2f}) {
+                for (float[] special : specials) {
+                    float[] x = new float[rows * cols + 5];
+                    for (int k = 0; k < x.length; k++) {
+                        x[k] = (float) (random.nextGaussian() * 4);
+                    }
+                    for (int r = 0; r < rows; r++) {
+                        int start = 5 + r * cols;
+                        switch (r % 4) {
+                            case 1 -> { // all negative
+                                for (int j = 0; j < cols; j++) {
+                                    x[start + j] = -Math.abs(x[start + j]) - 1f;
+                                }
+                            }
+                            case 2 -> { // the special values, the last one in the row's last lane
+                                for (int q = 0; q < special.length; q++) {
+                                    x[start + (q == special.length - 1 ? cols - 1 : random.nextInt(cols))] =
+                                            special[q];
+                                }
+                            }
+                            case 3 -> { // a row of −Inf but one finite element, or all −Inf
+                                java.util.Arrays.fill(x, start, start + cols, Float.NEGATIVE_INFINITY);
+                                if (special.length == 0) {
+                                    x[start + random.nextInt(cols)] = 3f;
+                                }
+                            }
+                            default -> { }
+                        }
+                    }
+                    // The max that rides along with row 1's exp pass, of row 2 (the specials): NaN for a NaN of either
+                    // sign (a negative one loses the integer max), NaN or the exact max for +Inf with −Inf.
+                    float[] next = new float[1];
+                    VectorPipelinedRows.expStoreNextMax(x, 5 + cols, new float[cols], 0, cols,
+                            referenceMax(x, 5 + cols, cols), t, next);
+                    float exact = referenceMax(x, 5 + 2 * cols, cols);
+                    boolean cancels = special.length == 2;
+                    assertEquals(true, Float.isNaN(exact) ? Float.isNaN(next[0])
+                            : next[0] == exact || cancels && Float.isNaN(next[0]), "next max " + next[0] + " for "
+                            + exact + ", cols=" + cols + " specials=" + java.util.Arrays.toString(special));
+                    float[] reference = new float[rows * cols];
+                    System.arraycopy(x, 5, reference, 0, rows * cols);
+                    double[] want = Reference.softmax(reference, 0, rows, cols, t);
+                    String what = "cols=" + cols + " t=" + t + " specials=" + java.util.Arrays.toString(special);
+                    float[] y = new float[rows * cols + 3];
+                    kernels.cachedSoftmaxRows(x, 5, y, 3, rows, cols, t, new float[kernels.scratchSize(cols)]);
+                    assertClose(want, y, 3, cols, 1e-5, 1e-7, what);
+                    float[] rowByRow = new float[y.length];
+                    for (int r = 0; r < rows; r++) {
+                        kernels.softmaxRow(x, 5 + r * cols, rowByRow, 3 + r * cols, cols, t);
+                    }
+                    assertArrayEquals(rowByRow, y, what + " (bits of the row-by-row result)");
+                    float[] inPlace = x.clone();
+                    kernels.cachedSoftmaxRows(inPlace, 5, inPlace, 5, rows, cols, t, new float[1]);
+                    assertClose(want, inPlace, 5, cols, 1e-5, 1e-7, what + " in place");
+                }
+            }
+        }
     }
 }

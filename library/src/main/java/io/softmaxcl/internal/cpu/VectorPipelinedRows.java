@@ -1,0 +1,139 @@
+package io.softmaxcl.internal.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import static io.softmaxcl.internal.cpu.ScalarRowKernels.EXP_MAGIC;
+import static io.softmaxcl.internal.cpu.ScalarRowKernels.LOG2E;
+import static io.softmaxcl.internal.cpu.VectorRowKernels.EXP_ZERO;
+import static io.softmaxcl.internal.cpu.VectorRowKernels.Q0;
+import static io.softmaxcl.internal.cpu.VectorRowKernels.Q1;
+import static io.softmaxcl.internal.cpu.VectorRowKernels.Q2;
+import static io.softmaxcl.internal.cpu.VectorRowKernels.Q3;
+import static io.softmaxcl.internal.cpu.VectorRowKernels.Q4;
+
+/**
+ * Softmax of consecutive rows as a pipeline: row r's exp pass also takes row r+1's max, so a batch makes two
+ * passes over each row (exp-store-sum, scale) after the first row's max, instead of three. The exp loop is bound
+ * by the FMA pipes (7 FMA-class operations per vector); the max's integer max/min and riding sum go to the other
+ * pipes, so the max pass comes almost free: one thread, AVX-512, 32×32000 and 8×128256 measured about 10% faster
+ * than row by row. The arithmetic of each element and the order of every sum are those of
+ * {@link VectorRowKernels#softmaxExpStoreSum}, so the output is bit for bit the row-by-row one.
+ */
+final class VectorPipelinedRows {
+
+    private static final VectorSpecies<Float> S = VectorRowKernels.S;
+    private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** As VectorRowKernels: values each lane of the exp accumulator sums in float before moving to double. */
+    private static final int SUM_STEPS = 32;
+    private static final boolean[] FRESH = new boolean[2 * L];
+
+    static {
+        java.util.Arrays.fill(FRESH, L, 2 * L, true);
+    }
+
+    private VectorPipelinedRows() {
+    }
+
+    /** Softmax of {@code rows} rows of {@code cols ≥ L}; {@code y} may be {@code x}; uses {@code scratch[0]}. */
+    static void softmaxRows(RowKernels k, float[] x, int i, float[] y, int o, int rows, int cols, float t,
+                            float[] scratch) {
+        float max = k.max(x, i, cols);
+        for (int r = 0; r < rows; r++) {
+            int xi = i + r * cols;
+            int yo = o + r * cols;
+            boolean last = r == rows - 1;
+            double sum;
+            float next = 0f;
+            if (last || !Float.isFinite(max)) {
+                sum = k.softmaxExpStoreSum(x, xi, y, yo, cols, max, t);
+                if (!last) {
+                    next = k.max(x, xi + cols, cols);
+                }
+            } else {
+                sum = expStoreNextMax(x, xi, y, yo, cols, max, t, scratch);
+                // NaN: the riding sum saw a NaN (or +Inf met −Inf): the exact scan decides, as in maxByBits.
+                next = scratch[0] == scratch[0] ? scratch[0] : k.max(x, xi + cols, cols);
+            }
+            k.scale(y, yo, cols, (float) (1.0 / sum));
+            max = next;
+        }
+    }
+
+    /**
+     * {@link VectorRowKernels#softmaxExpStoreSum} of the row at {@code i} ({@code max} finite, {@code n ≥ L}) and
+     * the max of the row after it ({@code i + n}) by the integer order of float bits
+     * ({@link VectorRowKernels#max}), into {@code nextMax[0]}: NaN when a riding sum says the exact scan must
+     * decide. The max vectors start afresh in every sum block and reduce at its end: carried across the outer
+     * loop, JDK 17's C2 boxed them (measured 5× slower).
+     */
+    static double expStoreNextMax(float[] x, int i, float[] y, int o, int n, float max, float t,
+                                   float[] nextMax) {
+        int ni = i + n;
+        FloatVector vmax = FloatVector.broadcast(S, max);
+        int hi = Float.floatToRawIntBits(Math.min(EXP_ZERO / t, Float.MAX_VALUE));
+        FloatVector scale = FloatVector.broadcast(S, -t * LOG2E);
+        FloatVector vmagic = FloatVector.broadcast(S, EXP_MAGIC);
+        FloatVector c0 = FloatVector.broadcast(S, Q0);
+        FloatVector c1 = FloatVector.broadcast(S, Q1);
+        FloatVector c2 = FloatVector.broadcast(S, Q2);
+        FloatVector c3 = FloatVector.broadcast(S, Q3);
+        FloatVector c4 = FloatVector.broadcast(S, Q4);
+        int nextHi = Integer.MIN_VALUE;
+        int nextLo = Integer.MAX_VALUE;
+        boolean nan = false;
+        double total = 0;
+        int j = 0;
+        while (j <= n - L) {
+            FloatVector acc = FloatVector.zero(S);
+            IntVector bitsHi = IntVector.broadcast(IS, Integer.MIN_VALUE);
+            IntVector bitsLo = IntVector.broadcast(IS, Integer.MAX_VALUE);
+            FloatVector riding = FloatVector.zero(S);
+            int end = Math.min(n - L, j + L * (SUM_STEPS - 1));
+            for (; j <= end; j += L) {
+                FloatVector v = FloatVector.fromArray(S, x, ni + j);
+                IntVector b = v.reinterpretAsInts();
+                bitsHi = bitsHi.max(b);
+                bitsLo = bitsLo.min(b);
+                riding = riding.add(v);
+                FloatVector d = vmax.sub(FloatVector.fromArray(S, x, i + j))
+                        .reinterpretAsInts().min(hi).reinterpretAsFloats();
+                FloatVector k = d.fma(scale, vmagic);
+                FloatVector f = d.fma(scale, vmagic.sub(k));
+                FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4);
+                FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+                e.intoArray(y, o + j);
+                acc = acc.add(e);
+            }
+            total += acc.reduceLanes(VectorOperators.ADD);
+            nextHi = Math.max(nextHi, bitsHi.reduceLanes(VectorOperators.MAX));
+            nextLo = Math.min(nextLo, bitsLo.reduceLanes(VectorOperators.MIN));
+            nan |= riding.test(VectorOperators.IS_NAN).anyTrue();
+        }
+        if (j < n) {
+            // Overlapping last vectors: the exp's first lanes keep what y holds (y may be x, overwritten there);
+            // overlap is harmless for a max and for the NaN detector.
+            int q = n - L;
+            FloatVector v = FloatVector.fromArray(S, x, ni + q);
+            IntVector b = v.reinterpretAsInts();
+            nextHi = Math.max(nextHi, b.reduceLanes(VectorOperators.MAX));
+            nextLo = Math.min(nextLo, b.reduceLanes(VectorOperators.MIN));
+            nan |= v.test(VectorOperators.IS_NAN).anyTrue();
+            VectorMask<Float> fresh = VectorMask.fromArray(S, FRESH, L - (j - q));
+            FloatVector d = vmax.sub(FloatVector.fromArray(S, x, i + q))
+                    .reinterpretAsInts().min(hi).reinterpretAsFloats();
+            FloatVector k = d.fma(scale, vmagic);
+            FloatVector f = d.fma(scale, vmagic.sub(k));
+            FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4);
+            FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            FloatVector.fromArray(S, y, o + q).blend(e, fresh).intoArray(y, o + q);
+            total += FloatVector.zero(S).blend(e, fresh).reduceLanes(VectorOperators.ADD);
+        }
+        nextMax[0] = nan ? Float.NaN : Float.intBitsToFloat(nextHi >= 0 ? nextHi : nextLo);
+        return total;
+    }
+}
