@@ -69,6 +69,7 @@ final class WarmingKernels extends RowKernels {
             float[] tiny = new float[tinyRows * tinyCols];
             float[] tinyOut = new float[tiny.length];
             float[] scratch = new float[k.scratchSize(tinyCols)];
+            float[] one = new float[1];
             int[] tinyTargets = new int[tinyRows];
             float[] tinyLoss = new float[tinyRows];
             for (int r = 0; r < tinyRows; r++) {
@@ -90,6 +91,7 @@ final class WarmingKernels extends RowKernels {
                 k.logSoftmaxBackwardStore(y, 0, dy, 0, y, 0, n, 0.5f);
                 k.scaleSubtract(y, 0, n, 0.5f, 0.1f);
                 k.softmaxRows(tiny, 0, tinyOut, 0, tinyRows, tinyCols, 1f, scratch);
+                k.cachedSoftmaxRows(x, 0, y, 0, 2, n / 2, 1f, one);
                 k.logSoftmaxRows(tiny, 0, tinyOut, 0, tinyRows, tinyCols, 1f, scratch);
                 s += k.distanceSum(x, 0, n, m);
                 k.crossEntropyRows(tinyOut, 0, tinyRows, tinyCols, tinyTargets, 0, -100, 0.1, tinyLoss, 0, 0.5f,
