@@ -113,8 +113,7 @@ public final class HalfCodecs {
                 f[j] = (j - 510) * 0.37f;
             }
             long start = System.nanoTime();
-            long best = Long.MAX_VALUE;
-            int stable = 0;
+            Settling settling = new Settling();
             for (int round = 0; ; round++) {
                 start += WarmupPause.SHARED.awaitTurn();   // a big call computing on the scalar code goes first
                 long t0 = System.nanoTime();
@@ -129,9 +128,7 @@ public final class HalfCodecs {
                 if (round < 4000) {
                     continue;
                 }
-                best = Math.min(best, dt);
-                stable = dt <= best * 3 / 2 ? stable + 1 : 0;   // settled: 200 rounds within 1.5× of the best
-                if (stable >= 200 || System.nanoTime() - start > MAX_WARMUP_NANOS) {
+                if (settling.add(dt) || System.nanoTime() - start > MAX_WARMUP_NANOS) {
                     break;
                 }
             }

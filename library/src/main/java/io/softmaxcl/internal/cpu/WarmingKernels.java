@@ -76,8 +76,7 @@ final class WarmingKernels extends RowKernels {
                 tinyTargets[r] = r % tinyCols;
             }
             long start = System.nanoTime();
-            long best = Long.MAX_VALUE;
-            int stable = 0;
+            Settling settling = new Settling();
             for (int round = 0; ; round++) {
                 start += WarmupPause.SHARED.awaitTurn();   // a big call computing on the scalar kernels goes first
                 long t0 = System.nanoTime();
@@ -103,12 +102,7 @@ final class WarmingKernels extends RowKernels {
                 if (round < MIN_ROUNDS) {
                     continue;
                 }
-                // Settled: 200 rounds in a row within 1.5× of the fastest round seen.
-                if (dt < best) {
-                    best = dt;
-                }
-                stable = dt <= best * 3 / 2 ? stable + 1 : 0;
-                if (stable >= 200 || System.nanoTime() - start > MAX_WARMUP_NANOS) {
+                if (settling.add(dt) || System.nanoTime() - start > MAX_WARMUP_NANOS) {
                     break;
                 }
             }
