@@ -9,32 +9,28 @@ import jdk.incubator.vector.VectorSpecies;
 import static io.softmaxcl.internal.cpu.ScalarRowKernels.EXP_MAGIC;
 import static io.softmaxcl.internal.cpu.ScalarRowKernels.LOG2E;
 import static io.softmaxcl.internal.cpu.VectorRowKernels.EXP_ZERO;
+import static io.softmaxcl.internal.cpu.VectorRowKernels.FRESH;
 import static io.softmaxcl.internal.cpu.VectorRowKernels.Q0;
 import static io.softmaxcl.internal.cpu.VectorRowKernels.Q1;
 import static io.softmaxcl.internal.cpu.VectorRowKernels.Q2;
 import static io.softmaxcl.internal.cpu.VectorRowKernels.Q3;
 import static io.softmaxcl.internal.cpu.VectorRowKernels.Q4;
+import static io.softmaxcl.internal.cpu.VectorRowKernels.SUM_STEPS;
 
 /**
  * Softmax of consecutive rows as a pipeline: row r's exp pass also takes row r+1's max, so a batch makes two
  * passes over each row (exp-store-sum, scale) after the first row's max, instead of three. The exp loop is bound
  * by the FMA pipes (7 FMA-class operations per vector); the max's integer max/min and riding sum go to the other
- * pipes, so the max pass comes almost free: one thread, AVX-512, 32×32000 and 8×128256 measured about 10% faster
- * than row by row. The arithmetic of each element and the order of every sum are those of
- * {@link VectorRowKernels#softmaxExpStoreSum}, so the output is bit for bit the row-by-row one.
+ * pipes, so the max pass comes almost free: AVX-512, one JVM alternating both, 32×32000, 8×128256, 4096×1000 and
+ * 64×65536 measured 1.18–1.49× faster than row by row (1 and 2 threads), 64×151936 and 512×50257 0.90–1.10× (so
+ * {@link CpuBackend} takes it only for cache-sized calls). The arithmetic of each element and the order of every
+ * sum are those of {@link VectorRowKernels#softmaxExpStoreSum}, so the output is bit for bit the row-by-row one.
  */
 final class VectorPipelinedRows {
 
     private static final VectorSpecies<Float> S = VectorRowKernels.S;
-    private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> IS = VectorRowKernels.IS;
     private static final int L = S.length();
-    /** As VectorRowKernels: values each lane of the exp accumulator sums in float before moving to double. */
-    private static final int SUM_STEPS = 32;
-    private static final boolean[] FRESH = new boolean[2 * L];
-
-    static {
-        java.util.Arrays.fill(FRESH, L, 2 * L, true);
-    }
 
     private VectorPipelinedRows() {
     }
@@ -69,7 +65,8 @@ final class VectorPipelinedRows {
      * the max of the row after it ({@code i + n}) by the integer order of float bits
      * ({@link VectorRowKernels#max}), into {@code nextMax[0]}: NaN when a riding sum says the exact scan must
      * decide. The max vectors start afresh in every sum block and reduce at its end: carried across the outer
-     * loop, JDK 17's C2 boxed them (measured 5× slower).
+     * loop, JDK 17's C2 boxed them (measured 5× slower). The exp is written out again rather than shared with
+     * VectorRowKernels's twins, for the reason they are twins (a vector-returning helper gets boxed on JDK 17).
      */
     static double expStoreNextMax(float[] x, int i, float[] y, int o, int n, float max, float t,
                                    float[] nextMax) {

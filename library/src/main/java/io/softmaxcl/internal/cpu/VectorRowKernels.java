@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorRowKernels extends ScalarRowKernels {
 
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     /** 16+ lanes (AVX-512): mask registers, where some loops take another shape (see {@link #maxByBits}). */
     private static final boolean WIDE = L >= 16;
@@ -27,14 +27,14 @@ final class VectorRowKernels extends ScalarRowKernels {
      * L false then L true: {@code VectorMask.fromArray(S, FRESH, L - k)} marks lanes k.. of a row's overlapping last
      * vector, the ones not done by the whole vectors before it (a masked tail instead of a scalar loop).
      */
-    private static final boolean[] FRESH = new boolean[2 * L];
+    static final boolean[] FRESH = new boolean[2 * L];
 
     static {
         java.util.Arrays.fill(FRESH, L, 2 * L, true);
     }
 
     /** Values each lane of an exp accumulator sums in float before the block's sum moves to double. */
-    private static final int SUM_STEPS = 32;
+    static final int SUM_STEPS = 32;
     /** Rows shorter than this are done {@code L} rows at a time, as {@code cols} whole vectors. */
     static final int TINY_COLS = 64;
     /**
