@@ -68,16 +68,19 @@ final class CpuBackend implements ComputeBackend {
         }
         switch (op) {
             case SOFTMAX -> {
-                if ((long) rows * cols <= CACHED_MAX_ELEMENTS) {
-                    // Chunks of several rows, so that a pipelined chunk has a next row to overlap.
-                    forRows(rows, cols, Math.max(kernels.rowBlock(cols), CACHED_CHUNK_ROWS), (from, to) ->
-                            kernels.cachedSoftmaxRows(in, inOffset + from * cols, out, outOffset + from * cols,
-                                    to - from, cols, t, new float[kernels.scratchSize(cols)]));
-                } else {
-                    forRows(rows, cols, kernels.rowBlock(cols), (from, to) -> kernels.softmaxRows(in,
-                            inOffset + from * cols, out, outOffset + from * cols, to - from, cols, t,
-                            new float[kernels.scratchSize(cols)]));
-                }
+                boolean cached = (long) rows * cols <= CACHED_MAX_ELEMENTS;
+                // Cached calls go in chunks of several rows, so that a pipelined chunk has next rows to overlap.
+                int align = cached ? Math.max(kernels.rowBlock(cols), CACHED_CHUNK_ROWS) : kernels.rowBlock(cols);
+                forRows(rows, cols, align, (from, to) -> {
+                    int i = inOffset + from * cols;
+                    int o = outOffset + from * cols;
+                    float[] scratch = new float[kernels.scratchSize(cols)];
+                    if (cached) {
+                        kernels.cachedSoftmaxRows(in, i, out, o, to - from, cols, t, scratch);
+                    } else {
+                        kernels.softmaxRows(in, i, out, o, to - from, cols, t, scratch);
+                    }
+                });
             }
             case LOG_SOFTMAX -> forRows(rows, cols, kernels.rowBlock(cols), (from, to) -> kernels.logSoftmaxRows(in,
                     inOffset + from * cols, out, outOffset + from * cols, to - from, cols, t,
