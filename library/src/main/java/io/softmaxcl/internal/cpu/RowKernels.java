@@ -84,6 +84,14 @@ abstract class RowKernels {
     }
 
     /**
+     * {@link #logSoftmaxRows} as a pipeline where a provider has one (each row's store pass fused with the next
+     * row's exp-sum, {@link VectorPipelinedRows}); the backend takes it for rows long enough to gain.
+     */
+    void pipelinedLogSoftmaxRows(float[] x, int i, float[] y, int o, int rows, int cols, float t, float[] scratch) {
+        logSoftmaxRows(x, i, y, o, rows, cols, t, scratch);
+    }
+
+    /**
      * Cross-entropy of {@code rows} rows at {@code logits[i..]}: {@code rowLoss[lossOffset + r]} gets row r's
      * loss (0 when its target is {@code ignoreIndex}); with a gradient ({@code gradScale} not NaN) the logits are
      * overwritten by {@code gradScale · (softmax − smoothed one-hot)} (0 for ignored rows).

@@ -7,6 +7,12 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import static io.softmaxcl.internal.cpu.ScalarRowKernels.EXP_MAGIC;
+import static io.softmaxcl.internal.cpu.VectorRowKernels.E0;
+import static io.softmaxcl.internal.cpu.VectorRowKernels.E1;
+import static io.softmaxcl.internal.cpu.VectorRowKernels.E2;
+import static io.softmaxcl.internal.cpu.VectorRowKernels.E3;
+import static io.softmaxcl.internal.cpu.VectorRowKernels.E4;
+import static io.softmaxcl.internal.cpu.VectorRowKernels.E5;
 import static io.softmaxcl.internal.cpu.ScalarRowKernels.LOG2E;
 import static io.softmaxcl.internal.cpu.VectorRowKernels.EXP_ZERO;
 import static io.softmaxcl.internal.cpu.VectorRowKernels.FRESH;
@@ -18,13 +24,15 @@ import static io.softmaxcl.internal.cpu.VectorRowKernels.Q4;
 import static io.softmaxcl.internal.cpu.VectorRowKernels.SUM_STEPS;
 
 /**
- * Softmax of consecutive rows as a pipeline: row r's exp pass also takes row r+1's max, so a batch makes two
- * passes over each row (exp-store-sum, scale) after the first row's max, instead of three. The exp loop is bound
- * by the FMA pipes (7 FMA-class operations per vector); the max's integer max/min and riding sum go to the other
- * pipes, so the max pass comes almost free: AVX-512, one JVM alternating both, 32×32000, 8×128256, 4096×1000 and
+ * Softmax and log-softmax of consecutive rows as pipelines. Softmax: row r's exp pass also takes row r+1's max, so
+ * a batch makes two passes over each row (exp-store-sum, scale) after the first row's max, instead of three. The
+ * exp loop is bound by the FMA pipes (7 FMA-class operations per vector); the max's integer max/min and riding sum
+ * go to the other pipes, so the max pass comes almost free: AVX-512, one JVM alternating both, 32×32000, 8×128256, 4096×1000 and
  * 64×65536 measured 1.18–1.49× faster than row by row (1 and 2 threads), 64×151936 and 512×50257 0.90–1.10× (so
  * {@link CpuBackend} takes it only for cache-sized calls). The arithmetic of each element and the order of every
  * sum are those of {@link VectorRowKernels#softmaxExpStoreSum}, so the output is bit for bit the row-by-row one.
+ * Log-softmax: row r's store pass is fused with row r+1's exp-sum, which hides the store's traffic under the
+ * exp's arithmetic (see {@link #logSoftmaxRows}); bit for bit the row-by-row result too.
  */
 final class VectorPipelinedRows {
 
@@ -131,6 +139,90 @@ final class VectorPipelinedRows {
             total += FloatVector.zero(S).blend(e, fresh).reduceLanes(VectorOperators.ADD);
         }
         nextMax[0] = nan ? Float.NaN : Float.intBitsToFloat(nextHi >= 0 ? nextHi : nextLo);
+        return total;
+    }
+
+    /**
+     * Log-softmax of {@code rows} rows of {@code cols ≥ L}: row r's store pass is fused with row r+1's exp-sum
+     * ({@link #storeNextExpSum}), so the store's traffic hides under the exp's arithmetic and each row is read
+     * three times in two loops instead of three. {@code y} may be {@code x}.
+     */
+    static void logSoftmaxRows(RowKernels k, float[] x, int i, float[] y, int o, int rows, int cols, float t) {
+        float max = k.max(x, i, cols);
+        double sum = k.expSum(x, i, cols, max, t);
+        for (int r = 0; r < rows; r++) {
+            int xi = i + r * cols;
+            int yo = o + r * cols;
+            float logSum = (float) Math.log(sum);
+            if (r == rows - 1) {
+                k.logSoftmaxStore(x, xi, y, yo, cols, max, t, logSum);
+                return;
+            }
+            float next = k.max(x, xi + cols, cols);
+            // A non-finite max takes expSum's own path for it, as row by row (the fused loop's clamped exps would
+            // give the same all-NaN row, but only through the sign of a default NaN).
+            if (Float.isFinite(next)) {
+                sum = storeNextExpSum(x, xi, y, yo, cols, max, t, logSum, next);
+            } else {
+                k.logSoftmaxStore(x, xi, y, yo, cols, max, t, logSum);
+                sum = k.expSum(x, xi + cols, cols, next, t);
+            }
+            max = next;
+        }
+    }
+
+    /**
+     * {@link VectorRowKernels#logSoftmaxStore} of the row at {@code i} and {@link VectorRowKernels#expSum} of the
+     * row after it ({@code i + n}, its max {@code nextMax} finite, {@code n ≥ L}), with the same arithmetic and the
+     * same order of sums as those two, so the result is bit for bit theirs. Written out again for the reason the
+     * twins in VectorRowKernels are (a vector-returning helper gets boxed on JDK 17).
+     */
+    static double storeNextExpSum(float[] x, int i, float[] y, int o, int n, float max, float t, float logSum,
+                                  float nextMax) {
+        int ni = i + n;
+        float h = t >= 1f ? 1f : 0.5f;
+        FloatVector vmh = FloatVector.broadcast(S, max * h);
+        float th = t / h;
+        FloatVector vmax = FloatVector.broadcast(S, nextMax);
+        int hi = Float.floatToRawIntBits(Math.min(EXP_ZERO / t, Float.MAX_VALUE));
+        FloatVector scale = FloatVector.broadcast(S, -t * LOG2E);
+        FloatVector vmagic = FloatVector.broadcast(S, EXP_MAGIC);
+        FloatVector c0 = FloatVector.broadcast(S, E0);
+        FloatVector c1 = FloatVector.broadcast(S, E1);
+        FloatVector c2 = FloatVector.broadcast(S, E2);
+        FloatVector c3 = FloatVector.broadcast(S, E3);
+        FloatVector c4 = FloatVector.broadcast(S, E4);
+        FloatVector c5 = FloatVector.broadcast(S, E5);
+        double total = 0;
+        int j = 0;
+        while (j <= n - L) {
+            FloatVector acc = FloatVector.zero(S);
+            int end = Math.min(n - L, j + L * (SUM_STEPS - 1));
+            for (; j <= end; j += L) {
+                FloatVector.fromArray(S, x, i + j).mul(h).sub(vmh).mul(th).sub(logSum).intoArray(y, o + j);
+                FloatVector d = vmax.sub(FloatVector.fromArray(S, x, ni + j))
+                        .reinterpretAsInts().min(hi).reinterpretAsFloats();
+                FloatVector k = d.fma(scale, vmagic);
+                FloatVector f = d.fma(scale, vmagic.sub(k));
+                FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
+                acc = acc.add(p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats()));
+            }
+            total += acc.reduceLanes(VectorOperators.ADD);
+        }
+        if (j < n) {
+            // Overlapping last vectors: the store's first lanes keep what y holds (y may be x, overwritten there).
+            int q = n - L;
+            VectorMask<Float> fresh = VectorMask.fromArray(S, FRESH, L - (j - q));
+            FloatVector r = FloatVector.fromArray(S, x, i + q).mul(h).sub(vmh).mul(th).sub(logSum);
+            FloatVector.fromArray(S, y, o + q).blend(r, fresh).intoArray(y, o + q);
+            FloatVector d = vmax.sub(FloatVector.fromArray(S, x, ni + q))
+                    .reinterpretAsInts().min(hi).reinterpretAsFloats();
+            FloatVector k = d.fma(scale, vmagic);
+            FloatVector f = d.fma(scale, vmagic.sub(k));
+            FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
+            FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            total += FloatVector.zero(S).blend(e, fresh).reduceLanes(VectorOperators.ADD);
+        }
         return total;
     }
 }

@@ -602,6 +602,15 @@ final class VectorRowKernels extends ScalarRowKernels {
     }
 
     @Override
+    void pipelinedLogSoftmaxRows(float[] x, int i, float[] y, int o, int rows, int cols, float t, float[] scratch) {
+        if (cols < TINY_COLS) {
+            logSoftmaxRows(x, i, y, o, rows, cols, t, scratch);
+        } else {
+            VectorPipelinedRows.logSoftmaxRows(this, x, i, y, o, rows, cols, t);
+        }
+    }
+
+    @Override
     void logSoftmaxRows(float[] x, int i, float[] y, int o, int rows, int cols, float t, float[] scratch) {
         int r = 0;
         if (cols < TINY_COLS && rows >= L) {

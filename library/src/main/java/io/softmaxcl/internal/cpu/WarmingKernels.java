@@ -91,6 +91,7 @@ final class WarmingKernels extends RowKernels {
                 k.scaleSubtract(y, 0, n, 0.5f, 0.1f);
                 k.softmaxRows(tiny, 0, tinyOut, 0, tinyRows, tinyCols, 1f, scratch);
                 k.cachedSoftmaxRows(x, 0, y, 0, 2, n / 2, 1f, one);
+                k.pipelinedLogSoftmaxRows(x, 0, y, 0, 2, n / 2, 1f, one);
                 k.logSoftmaxRows(tiny, 0, tinyOut, 0, tinyRows, tinyCols, 1f, scratch);
                 s += k.distanceSum(x, 0, n, m);
                 k.crossEntropyRows(tinyOut, 0, tinyRows, tinyCols, tinyTargets, 0, -100, 0.1, tinyLoss, 0, 0.5f,
@@ -193,6 +194,11 @@ final class WarmingKernels extends RowKernels {
     @Override
     void cachedSoftmaxRows(float[] x, int i, float[] y, int o, int rows, int cols, float t, float[] scratch) {
         current().cachedSoftmaxRows(x, i, y, o, rows, cols, t, scratch);
+    }
+
+    @Override
+    void pipelinedLogSoftmaxRows(float[] x, int i, float[] y, int o, int rows, int cols, float t, float[] scratch) {
+        current().pipelinedLogSoftmaxRows(x, i, y, o, rows, cols, t, scratch);
     }
 
     @Override

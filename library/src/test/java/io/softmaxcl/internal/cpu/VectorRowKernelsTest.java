@@ -137,4 +137,63 @@ class VectorRowKernelsTest {
             }
         }
     }
+
+    /**
+     * The log-softmax pipeline (row r's store fused with row r+1's exp-sum) against the float64 reference, with
+     * special values in every position of the pipeline: a non-finite max in the row whose exp-sum would be fused
+     * (it must take the row-by-row path), rows of −Inf, tails, in place, t ≠ 1; and bit for bit the row-by-row
+     * result, at lengths below the backend's threshold too.
+     */
+    @Test
+    void pipelinedLogSoftmaxRowsMatchTheReferenceAndTheRowByRowBits() {
+        VectorRowKernels kernels = new VectorRowKernels();
+        SplittableRandom random = new SplittableRandom(13);
+        float[][] specials = {{}, {Float.NaN}, {NEGATIVE_NAN}, {Float.POSITIVE_INFINITY},
+                {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}, {Float.NEGATIVE_INFINITY}};
+        int rows = 7;
+        for (int cols : new int[] {VectorRowKernels.lanes(), 77, 1000, 2048, 4099}) {
+            for (float t : new float[] {1f, 0.5f, 2f}) {
+                for (float[] special : specials) {
+                    float[] x = new float[rows * cols + 5];
+                    for (int k = 0; k < x.length; k++) {
+                        x[k] = (float) (random.nextGaussian() * 4);
+                    }
+                    for (int r = 0; r < rows; r++) {
+                        int start = 5 + r * cols;
+                        switch (r % 3) {
+                            case 1 -> { // the special values, the last one in the row's last lane
+                                for (int q = 0; q < special.length; q++) {
+                                    x[start + (q == special.length - 1 ? cols - 1 : random.nextInt(cols))] =
+                                            special[q];
+                                }
+                            }
+                            case 2 -> { // a row of −Inf but one finite element, or all −Inf
+                                java.util.Arrays.fill(x, start, start + cols, Float.NEGATIVE_INFINITY);
+                                if (special.length == 0) {
+                                    x[start + random.nextInt(cols)] = 3f;
+                                }
+                            }
+                            default -> { }
+                        }
+                    }
+                    double[] want = Reference.logSoftmax(x, 5, rows, cols, t);
+                    String what = "cols=" + cols + " t=" + t + " specials=" + java.util.Arrays.toString(special);
+                    float[] y = new float[rows * cols + 3];
+                    VectorPipelinedRows.logSoftmaxRows(kernels, x, 5, y, 3, rows, cols, t);
+                    assertClose(want, y, 3, cols, 1e-5, 1e-5, what);
+                    float[] rowByRow = new float[y.length];
+                    for (int r = 0; r < rows; r++) {
+                        kernels.logSoftmaxRow(x, 5 + r * cols, rowByRow, 3 + r * cols, cols, t);
+                    }
+                    assertArrayEquals(rowByRow, y, what + " (bits of the row-by-row result)");
+                    float[] cached = new float[y.length];
+                    kernels.pipelinedLogSoftmaxRows(x, 5, cached, 3, rows, cols, t, new float[1]);
+                    assertArrayEquals(rowByRow, cached, what + " (pipelinedLogSoftmaxRows)");
+                    float[] inPlace = x.clone();
+                    VectorPipelinedRows.logSoftmaxRows(kernels, inPlace, 5, inPlace, 5, rows, cols, t);
+                    assertClose(want, inPlace, 5, cols, 1e-5, 1e-5, what + " in place");
+                }
+            }
+        }
+    }
 }
