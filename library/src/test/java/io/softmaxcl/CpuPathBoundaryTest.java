@@ -20,15 +20,17 @@ class CpuPathBoundaryTest {
     void singleRowsAroundTheSplitLength() {
         for (int threads : new int[] {2, 3}) {
             try (SoftmaxEngine engine = CpuVariant.CPU_VECTOR.open(threads)) {
-                for (int cols : new int[] {16384, 32000, 32768, 65536}) {
+                for (int cols : new int[] {16384, 24575, 24576, 32000, 49152, 65536}) {
                     for (int rows : new int[] {1, 3}) {
                         Random random = new Random(cols + rows);
                         float[] x = new float[rows * cols];
                         for (int i = 0; i < x.length; i++) {
                             x[i] = (float) random.nextGaussian() * 4f;
                         }
-                        // A segment of −Inf only, a NaN, and a +Inf, each in its own row when there are several.
-                        Arrays.fill(x, 0, Math.min(cols, 9000), Float.NEGATIVE_INFINITY);
+                        // A segment of −Inf only (the first of one per thread, aligned to 64), a NaN, and a +Inf,
+                        // each in its own row when there are several.
+                        int negInf = cols / threads + 64;
+                        Arrays.fill(x, 0, negInf, Float.NEGATIVE_INFINITY);
                         if (rows > 1) {
                             x[cols + cols / 2] = NAN;
                             x[2 * cols + cols - 1] = INF;
@@ -36,13 +38,15 @@ class CpuPathBoundaryTest {
                         String what = threads + " threads, " + rows + "x" + cols;
                         for (float invT : new float[] {1f, 0.5f, 3f}) {
                             float[] y = new float[x.length];
+                            Arrays.fill(y, NAN); // every element must be written
                             engine.softmax(x, 0, y, 0, rows, cols, 1f / invT);
                             Close.assertClose(Reference.softmax(x, 0, rows, cols, invT), y, cols, 1e-5, 1e-25,
                                     what + " t=" + (1f / invT));
-                            for (int j = 0; j < Math.min(cols, 9000); j++) {
+                            for (int j = 0; j < negInf; j++) {
                                 assertEquals(0f, y[j], 0f, what + ": exp(-Inf) must be exactly 0 at " + j);
                             }
                             float[] z = new float[x.length];
+                            Arrays.fill(z, NAN);
                             engine.logSoftmax(x, 0, z, 0, rows, cols, 1f / invT);
                             Close.assertClose(Reference.logSoftmax(x, 0, rows, cols, invT), z, cols, 1e-5, 1e-5,
                                     "log " + what + " t=" + (1f / invT));
