@@ -106,17 +106,22 @@ public final class HalfCodecs {
 
     private static void warm() {
         try {
-            int n = 1021;   // odd: the vector loops and their scalar tails both run
-            float[] f = new float[n];
-            short[] h = new short[n];
-            for (int j = 0; j < n; j++) {
-                f[j] = (j - 510) * 0.37f;
-            }
+            // Lengths with and without a scalar tail, and now and then a NaN: a branch the warm-up never takes is
+            // compiled as a trap, and the first call taking it would run the lanes boxed until C2 compiled them
+            // again (WarmupWorkload; WarmupCoverageTest checks both warm-ups).
+            int[] lengths = {1021, 1024};
+            float[] f = new float[1024];
+            short[] h = new short[f.length];
             long start = System.nanoTime();
             Settling settling = new Settling();
             for (int round = 0; ; round++) {
                 start += WarmupPause.SHARED.awaitTurn();   // a big call computing on the scalar code goes first
                 long t0 = System.nanoTime();
+                int n = lengths[round % lengths.length];
+                for (int j = 0; j < f.length; j++) {
+                    f[j] = (j - 510) * 0.37f;
+                }
+                f[7] = round % 4 == 3 ? Float.NaN : 1f;
                 HalfLanes.encodeF16(f, 0, h, 0, n);
                 HalfLanes.decodeF16(h, 0, f, 0, n);
                 HalfLanes.encodeBf16(f, 0, h, 0, n);

@@ -2,6 +2,8 @@ package io.softmaxcl.internal.cpu;
 
 import io.softmaxcl.Backend;
 import io.softmaxcl.CrossEntropy;
+import io.softmaxcl.DType;
+import io.softmaxcl.RowData;
 import io.softmaxcl.SoftmaxEngine;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
@@ -15,8 +17,8 @@ import java.util.SplittableRandom;
 /**
  * Run by {@link WarmupCoverageTest} in a JVM of its own: waits for the background warm-up, then records (JFR) every
  * deoptimization while an application's first calls run: row lengths with and without a vector tail, rows of one
- * sum block and of many, rows holding NaN, +Inf and −Inf. Prints one {@code deopt:} line per event in the vector
- * kernels' classes and {@code done} at the end.
+ * sum block and of many, rows holding NaN, +Inf and −Inf, float32 and half storage. Prints one {@code deopt:} line
+ * per event in the vector kernels' and half lanes' classes, and {@code done} at the end.
  */
 public final class RecompileProbe {
 
@@ -39,7 +41,8 @@ public final class RecompileProbe {
             for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
                 RecordedMethod m = e.getValue("method");
                 String type = m == null ? "" : m.getType().getName();
-                if (type.startsWith("io.softmaxcl.internal.cpu.Vector")) {
+                if (type.startsWith("io.softmaxcl.internal.cpu.Vector")
+                        || type.startsWith("io.softmaxcl.internal.cpu.Half")) {
                     System.out.println("deopt: " + type + "." + m.getName() + " line " + e.getValue("lineNumber")
                             + " reason " + e.getValue("reason") + " action " + e.getValue("action"));
                 }
@@ -59,6 +62,7 @@ public final class RecompileProbe {
                 x[k] = (float) (random.nextGaussian() * 4);
             }
             float[] y = new float[x.length];
+            short[] h = new short[x.length];
             int[] targets = new int[rows];
             for (int pass = 0; pass < 2; pass++) {
                 if (pass == 1) { // then rows holding NaN, +Inf, −Inf, all −Inf
@@ -73,6 +77,11 @@ public final class RecompileProbe {
                     engine.softmax(x, 0, y, 0, 1, cols);
                     engine.logSoftmax(x, 0, y, 0, 1, cols);
                     engine.crossEntropy(x, 0, rows, cols, targets, 0, CrossEntropy.defaults(), null);
+                    for (DType type : new DType[] {DType.F16, DType.BF16}) {
+                        engine.softmax(RowData.of(x, 0), RowData.of(h, 0, type), rows, cols);
+                        engine.logSoftmax(RowData.of(h, 0, type), RowData.of(y, 0), rows, cols);
+                        engine.softmax(RowData.of(h, 0, type), RowData.of(h, 0, type), 1, cols);
+                    }
                 }
             }
         }

@@ -12,8 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The background warm-up leaves no branch of the vector kernels unseen: after it, an application's first calls (rows
- * with and without a vector tail, long and short, holding NaN, ±Inf) make C2 throw away no compiled kernel. Each
+ * The background warm-ups leave no branch of the vector kernels or the half-precision lanes unseen: after them, an
+ * application's first calls (rows with and without a vector tail, long and short, holding NaN, ±Inf; float32, f16
+ * and bf16) make C2 throw away no compiled kernel. Each
  * such deoptimization sends a kernel back to boxed vectors until C2 compiles it again: a first 32×32000 softmax
  * measured 4–20 ms a call instead of 0.25 ms. Runs {@link RecompileProbe} in a fresh JVM with the warm-up on (this
  * JVM's kernels have long seen every shape).
