@@ -183,6 +183,9 @@ final class VectorPipelinedRows {
         float h = t >= 1f ? 1f : 0.5f;
         FloatVector vmh = FloatVector.broadcast(S, max * h);
         float th = t / h;
+        // t = 1: h = th = 1 and both products exact, so skipping them gives the same bits with two fewer
+        // multiplies a vector (C2 unswitches the loop on this invariant).
+        boolean unit = t == 1f;
         FloatVector vmax = FloatVector.broadcast(S, nextMax);
         int hi = Float.floatToRawIntBits(Math.min(EXP_ZERO / t, Float.MAX_VALUE));
         FloatVector scale = FloatVector.broadcast(S, -t * LOG2E);
@@ -199,7 +202,8 @@ final class VectorPipelinedRows {
             FloatVector acc = FloatVector.zero(S);
             int end = Math.min(n - L, j + L * (SUM_STEPS - 1));
             for (; j <= end; j += L) {
-                FloatVector.fromArray(S, x, i + j).mul(h).sub(vmh).mul(th).sub(logSum).intoArray(y, o + j);
+                FloatVector v = FloatVector.fromArray(S, x, i + j);
+                (unit ? v.sub(vmh).sub(logSum) : v.mul(h).sub(vmh).mul(th).sub(logSum)).intoArray(y, o + j);
                 FloatVector d = vmax.sub(FloatVector.fromArray(S, x, ni + j))
                         .reinterpretAsInts().min(hi).reinterpretAsFloats();
                 FloatVector k = d.fma(scale, vmagic);
@@ -213,7 +217,8 @@ final class VectorPipelinedRows {
             // Overlapping last vectors: the store's first lanes keep what y holds (y may be x, overwritten there).
             int q = n - L;
             VectorMask<Float> fresh = VectorMask.fromArray(S, FRESH, L - (j - q));
-            FloatVector r = FloatVector.fromArray(S, x, i + q).mul(h).sub(vmh).mul(th).sub(logSum);
+            FloatVector v = FloatVector.fromArray(S, x, i + q);
+            FloatVector r = unit ? v.sub(vmh).sub(logSum) : v.mul(h).sub(vmh).mul(th).sub(logSum);
             FloatVector.fromArray(S, y, o + q).blend(r, fresh).intoArray(y, o + q);
             FloatVector d = vmax.sub(FloatVector.fromArray(S, x, ni + q))
                     .reinterpretAsInts().min(hi).reinterpretAsFloats();

@@ -407,14 +407,19 @@ final class VectorRowKernels extends ScalarRowKernels {
         float h = t >= 1f ? 1f : 0.5f;
         float mh = max * h;
         float th = t / h;
+        // t = 1: h = th = 1 and both products exact, so skipping them gives the same bits with two fewer
+        // multiplies a vector (C2 unswitches the loop on this invariant).
+        boolean unit = t == 1f;
         FloatVector vmh = FloatVector.broadcast(S, mh);
         int j = 0;
         for (; j < b; j += L) {
-            FloatVector.fromArray(S, x, i + j).mul(h).sub(vmh).mul(th).sub(logSum).intoArray(y, o + j);
+            FloatVector v = FloatVector.fromArray(S, x, i + j);
+            (unit ? v.sub(vmh).sub(logSum) : v.mul(h).sub(vmh).mul(th).sub(logSum)).intoArray(y, o + j);
         }
         if (j < n && n >= L) {
             int q = n - L;
-            FloatVector r = FloatVector.fromArray(S, x, i + q).mul(h).sub(vmh).mul(th).sub(logSum);
+            FloatVector v = FloatVector.fromArray(S, x, i + q);
+            FloatVector r = unit ? v.sub(vmh).sub(logSum) : v.mul(h).sub(vmh).mul(th).sub(logSum);
             FloatVector.fromArray(S, y, o + q).blend(r, VectorMask.fromArray(S, FRESH, L - (j - q)))
                     .intoArray(y, o + q);
             j = n;

@@ -196,4 +196,42 @@ class VectorRowKernelsTest {
             }
         }
     }
+
+    /**
+     * The vector log-softmax store (and the pipeline's fused copy of it) gives the scalar formula's bits, at t = 1
+     * where it skips the two exact products, and at every other t; tails of every length, in place too.
+     */
+    @Test
+    void logSoftmaxStoreIsTheScalarFormulaBitForBit() {
+        VectorRowKernels vector = new VectorRowKernels();
+        ScalarRowKernels scalar = new ScalarRowKernels();
+        SplittableRandom random = new SplittableRandom(17);
+        for (int n = 1; n <= 80; n += 3) {
+            for (float t : new float[] {1f, Math.nextUp(1f), 0.5f, 2f}) {
+                float[] x = new float[2 * n + 2];
+                for (int k = 0; k < x.length; k++) {
+                    x[k] = (float) (random.nextGaussian() * 30);
+                }
+                x[1 + random.nextInt(n)] = Float.NEGATIVE_INFINITY;
+                float max = 70f;
+                float logSum = 1.3f;
+                String what = "n=" + n + " t=" + t;
+                float[] want = new float[x.length];
+                scalar.logSoftmaxStore(x, 1, want, 1, n, max, t, logSum);
+                float[] got = new float[x.length];
+                vector.logSoftmaxStore(x, 1, got, 1, n, max, t, logSum);
+                assertArrayEquals(want, got, what);
+                float[] inPlace = x.clone();
+                vector.logSoftmaxStore(inPlace, 1, inPlace, 1, n, max, t, logSum);
+                assertArrayEquals(java.util.Arrays.copyOfRange(want, 1, n + 1),
+                        java.util.Arrays.copyOfRange(inPlace, 1, n + 1), what + " in place");
+                if (n >= VectorRowKernels.lanes()) {
+                    float[] fused = new float[x.length];
+                    VectorPipelinedRows.storeNextExpSum(x, 1, fused, 1, n, max, t, logSum, 70f);
+                    assertArrayEquals(java.util.Arrays.copyOfRange(want, 1, n + 1),
+                            java.util.Arrays.copyOfRange(fused, 1, n + 1), what + " fused");
+                }
+            }
+        }
+    }
 }
