@@ -78,6 +78,7 @@ final class VectorPipelinedRows {
      */
     static double expStoreNextMax(float[] x, int i, float[] y, int o, int n, float max, float t,
                                    float[] nextMax) {
+        float[] lanes = LaneSum.buffer();
         int ni = i + n;
         FloatVector vmax = FloatVector.broadcast(S, max);
         int hi = Float.floatToRawIntBits(Math.min(EXP_ZERO / t, Float.MAX_VALUE));
@@ -114,7 +115,8 @@ final class VectorPipelinedRows {
                 e.intoArray(y, o + j);
                 acc = acc.add(e);
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            acc.intoArray(lanes, 0);
+            total += LaneSum.of(lanes);
             nextHi = Math.max(nextHi, bitsHi.reduceLanes(VectorOperators.MAX));
             nextLo = Math.min(nextLo, bitsLo.reduceLanes(VectorOperators.MIN));
             nan |= riding.test(VectorOperators.IS_NAN).anyTrue();
@@ -136,7 +138,8 @@ final class VectorPipelinedRows {
             FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4);
             FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
             FloatVector.fromArray(S, y, o + q).blend(e, fresh).intoArray(y, o + q);
-            total += FloatVector.zero(S).blend(e, fresh).reduceLanes(VectorOperators.ADD);
+            FloatVector.zero(S).blend(e, fresh).intoArray(lanes, 0);
+            total += LaneSum.of(lanes);
         }
         nextMax[0] = nan ? Float.NaN : Float.intBitsToFloat(nextHi >= 0 ? nextHi : nextLo);
         return total;
@@ -179,6 +182,7 @@ final class VectorPipelinedRows {
      */
     static double storeNextExpSum(float[] x, int i, float[] y, int o, int n, float max, float t, float logSum,
                                   float nextMax) {
+        float[] lanes = LaneSum.buffer();
         int ni = i + n;
         float h = t >= 1f ? 1f : 0.5f;
         FloatVector vmh = FloatVector.broadcast(S, max * h);
@@ -211,7 +215,8 @@ final class VectorPipelinedRows {
                 FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
                 acc = acc.add(p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats()));
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            acc.intoArray(lanes, 0);
+            total += LaneSum.of(lanes);
         }
         if (j < n) {
             // Overlapping last vectors: the store's first lanes keep what y holds (y may be x, overwritten there).
@@ -226,7 +231,8 @@ final class VectorPipelinedRows {
             FloatVector f = d.fma(scale, vmagic.sub(k));
             FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
             FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
-            total += FloatVector.zero(S).blend(e, fresh).reduceLanes(VectorOperators.ADD);
+            FloatVector.zero(S).blend(e, fresh).intoArray(lanes, 0);
+            total += LaneSum.of(lanes);
         }
         return total;
     }

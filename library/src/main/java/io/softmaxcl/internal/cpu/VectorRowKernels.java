@@ -142,8 +142,8 @@ final class VectorRowKernels extends ScalarRowKernels {
 
     private float maxByBlend(float[] x, int i, int n) {
         // Four independent compare+blend chains (FloatVector.max is slow on JDK 17). compare+blend skips NaN, so a
-        // plain sum rides along: it is NaN only if an element is NaN or infinities cancel, and then an exact scan
-        // decides. The method is larger than C2's FreqInlineSize on purpose, so it compiles as its own root.
+        // plain sum rides along: a lane of it is NaN only if an element is NaN or infinities cancel, and then an
+        // exact scan decides. The method is larger than C2's FreqInlineSize on purpose, so it compiles as its own root.
         FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         FloatVector m1 = m0;
         FloatVector m2 = m0;
@@ -179,13 +179,13 @@ final class VectorRowKernels extends ScalarRowKernels {
             j = n;
         }
         float m = m0.reduceLanes(VectorOperators.MAX);
-        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        boolean nan = s0.add(s1).test(VectorOperators.IS_NAN).anyTrue();
         for (; j < n; j++) {
             float v = x[i + j];
             m = v > m ? v : m;
-            s += v;
+            nan |= v != v;
         }
-        return s != s ? super.max(x, i, n) : m;
+        return nan ? super.max(x, i, n) : m;
     }
 
     @Override
@@ -210,6 +210,7 @@ final class VectorRowKernels extends ScalarRowKernels {
      */
     private static double expStore(float[] x, int i, float[] y, int o, int n, float max, float t, float magic,
                                    float zeroAt) {
+        float[] lanes = LaneSum.buffer();
         FloatVector vmax = FloatVector.broadcast(S, max);
         int hi = Float.floatToRawIntBits(Math.min(zeroAt / t, Float.MAX_VALUE));
         FloatVector scale = FloatVector.broadcast(S, -t * LOG2E);
@@ -235,7 +236,8 @@ final class VectorRowKernels extends ScalarRowKernels {
                 e.intoArray(y, o + j);
                 acc = acc.add(e);
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            acc.intoArray(lanes, 0);
+            total += LaneSum.of(lanes);
         }
         if (j < n && n >= L) {
             // Overlapping last vector; its first lanes keep what y holds (y may be x, already overwritten there).
@@ -248,7 +250,8 @@ final class VectorRowKernels extends ScalarRowKernels {
             FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
             FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
             FloatVector.fromArray(S, y, o + q).blend(e, fresh).intoArray(y, o + q);
-            total += FloatVector.zero(S).blend(e, fresh).reduceLanes(VectorOperators.ADD);
+            FloatVector.zero(S).blend(e, fresh).intoArray(lanes, 0);
+            total += LaneSum.of(lanes);
             j = n;
         }
         float shift = Float.intBitsToFloat((int) (magic - EXP_MAGIC + 127) << 23);
@@ -274,6 +277,7 @@ final class VectorRowKernels extends ScalarRowKernels {
      * error 2.7e-6. A twin of {@link #expStore} for the reason {@link #expSumOnly} gives.
      */
     private static double softmaxExpStore(float[] x, int i, float[] y, int o, int n, float max, float t) {
+        float[] lanes = LaneSum.buffer();
         FloatVector vmax = FloatVector.broadcast(S, max);
         int hi = Float.floatToRawIntBits(Math.min(EXP_ZERO / t, Float.MAX_VALUE));
         FloatVector scale = FloatVector.broadcast(S, -t * LOG2E);
@@ -298,7 +302,8 @@ final class VectorRowKernels extends ScalarRowKernels {
                 e.intoArray(y, o + j);
                 acc = acc.add(e);
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            acc.intoArray(lanes, 0);
+            total += LaneSum.of(lanes);
         }
         if (j < n && n >= L) {
             int q = n - L;
@@ -310,7 +315,8 @@ final class VectorRowKernels extends ScalarRowKernels {
             FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4);
             FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
             FloatVector.fromArray(S, y, o + q).blend(e, fresh).intoArray(y, o + q);
-            total += FloatVector.zero(S).blend(e, fresh).reduceLanes(VectorOperators.ADD);
+            FloatVector.zero(S).blend(e, fresh).intoArray(lanes, 0);
+            total += LaneSum.of(lanes);
             j = n;
         }
         for (; j < n; j++) {
@@ -334,6 +340,7 @@ final class VectorRowKernels extends ScalarRowKernels {
      * returning the exp vector would be a vector-returning call, which JDK 17's C2 boxes when it is not inlined.
      */
     private static double expSumOnly(float[] x, int i, int n, float max, float t) {
+        float[] lanes = LaneSum.buffer();
         FloatVector vmax = FloatVector.broadcast(S, max);
         int hi = Float.floatToRawIntBits(Math.min(EXP_ZERO / t, Float.MAX_VALUE));
         FloatVector scale = FloatVector.broadcast(S, -t * LOG2E);
@@ -357,7 +364,8 @@ final class VectorRowKernels extends ScalarRowKernels {
                 FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
                 acc = acc.add(p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats()));
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            acc.intoArray(lanes, 0);
+            total += LaneSum.of(lanes);
         }
         if (j < n && n >= L) {
             int q = n - L;
@@ -368,7 +376,8 @@ final class VectorRowKernels extends ScalarRowKernels {
             FloatVector f = d.fma(scale, vmagic.sub(k));
             FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
             FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
-            total += FloatVector.zero(S).blend(e, fresh).reduceLanes(VectorOperators.ADD);
+            FloatVector.zero(S).blend(e, fresh).intoArray(lanes, 0);
+            total += LaneSum.of(lanes);
             j = n;
         }
         for (; j < n; j++) {
@@ -431,12 +440,13 @@ final class VectorRowKernels extends ScalarRowKernels {
 
     @Override
     double sum(float[] x, int i, int n) {
+        float[] lanes = LaneSum.buffer();
         int b = S.loopBound(n);
         double total = 0;
         int j = 0;
         while (j < b) {
             int end = Math.min(b, j + SUM_BLOCK);
-            total += sumBlock(x, i + j, end - j);
+            total += sumBlock(x, i + j, end - j, lanes);
             j = end;
         }
         for (; j < n; j++) {
@@ -445,22 +455,24 @@ final class VectorRowKernels extends ScalarRowKernels {
         return total;
     }
 
-    private static float sumBlock(float[] x, int i, int n) {
+    private static float sumBlock(float[] x, int i, int n, float[] lanes) {
         FloatVector acc = FloatVector.zero(S);
         for (int j = 0; j < n; j += L) {
             acc = acc.add(FloatVector.fromArray(S, x, i + j));
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        acc.intoArray(lanes, 0);
+        return LaneSum.of(lanes);
     }
 
     @Override
     double distanceSum(float[] x, int i, int n, float max) {
+        float[] lanes = LaneSum.buffer();
         int b = S.loopBound(n);
         double total = 0;
         int j = 0;
         while (j < b) {
             int end = Math.min(b, j + SUM_BLOCK);
-            total += distanceBlock(x, i + j, end - j, max);
+            total += distanceBlock(x, i + j, end - j, max, lanes);
             j = end;
         }
         for (; j < n; j++) {
@@ -469,23 +481,25 @@ final class VectorRowKernels extends ScalarRowKernels {
         return total;
     }
 
-    private static float distanceBlock(float[] x, int i, int n, float max) {
+    private static float distanceBlock(float[] x, int i, int n, float max, float[] lanes) {
         FloatVector vmax = FloatVector.broadcast(S, max);
         FloatVector acc = FloatVector.zero(S);
         for (int j = 0; j < n; j += L) {
             acc = acc.add(vmax.sub(FloatVector.fromArray(S, x, i + j)));
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        acc.intoArray(lanes, 0);
+        return LaneSum.of(lanes);
     }
 
     @Override
     double dot(float[] a, int ai, float[] b, int bi, int n) {
+        float[] lanes = LaneSum.buffer();
         int bound = S.loopBound(n);
         double total = 0;
         int j = 0;
         while (j < bound) {
             int end = Math.min(bound, j + SUM_BLOCK);
-            total += dotBlock(a, ai + j, b, bi + j, end - j);
+            total += dotBlock(a, ai + j, b, bi + j, end - j, lanes);
             j = end;
         }
         for (; j < n; j++) {
@@ -494,12 +508,13 @@ final class VectorRowKernels extends ScalarRowKernels {
         return total;
     }
 
-    private static float dotBlock(float[] a, int ai, float[] b, int bi, int n) {
+    private static float dotBlock(float[] a, int ai, float[] b, int bi, int n, float[] lanes) {
         FloatVector acc = FloatVector.zero(S);
         for (int j = 0; j < n; j += L) {
             acc = FloatVector.fromArray(S, a, ai + j).fma(FloatVector.fromArray(S, b, bi + j), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        acc.intoArray(lanes, 0);
+        return LaneSum.of(lanes);
     }
 
     @Override

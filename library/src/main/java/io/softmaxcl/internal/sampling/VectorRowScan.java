@@ -1,5 +1,6 @@
 package io.softmaxcl.internal.sampling;
 
+import io.softmaxcl.internal.cpu.LaneSum;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -137,13 +138,15 @@ final class VectorRowScan extends RowScan {
 
     /** Σ exp(x − m) over x[i, i+n), float partial sums (n ≤ CHUNK). */
     private static float sumExp(float[] x, int i, int n, float m) {
+        float[] lanes = LaneSum.buffer();
         FloatVector mv = FloatVector.broadcast(S, m);
         FloatVector acc = FloatVector.zero(S);
         int j = 0;
         for (; j <= n - L; j += L) {
             acc = acc.add(FloatVector.fromArray(S, x, i + j).sub(mv).lanewise(VectorOperators.EXP));
         }
-        float r = acc.reduceLanes(VectorOperators.ADD);
+        acc.intoArray(lanes, 0);
+        float r = LaneSum.of(lanes);
         for (; j < n; j++) {
             r += (float) Math.exp(x[i + j] - m);
         }
@@ -152,6 +155,7 @@ final class VectorRowScan extends RowScan {
 
     /** out[0] = Σ e, out[1] = Σ e·d with d = max(x − m, −200) (so −Inf entries add 0, not NaN), e = exp(d). */
     private static void sumExpAndWeighted(float[] x, int i, int n, float m, float[] out) {
+        float[] lanes = LaneSum.buffer();
         FloatVector mv = FloatVector.broadcast(S, m);
         FloatVector floor = FloatVector.broadcast(S, -200f);
         FloatVector se = FloatVector.zero(S);
@@ -164,8 +168,10 @@ final class VectorRowScan extends RowScan {
             se = se.add(e);
             sd = e.fma(d, sd);
         }
-        float a = se.reduceLanes(VectorOperators.ADD);
-        float b = sd.reduceLanes(VectorOperators.ADD);
+        se.intoArray(lanes, 0);
+        float a = LaneSum.of(lanes);
+        sd.intoArray(lanes, 0);
+        float b = LaneSum.of(lanes);
         for (; j < n; j++) {
             float d = Math.max(x[i + j] - m, -200f);
             float e = (float) Math.exp(d);

@@ -139,6 +139,61 @@ class VectorRowKernelsTest {
     }
 
     /**
+     * The same bits however far the JIT has got: the pipelined and row-by-row log-softmax and softmax, and the sums,
+     * called until C2 has compiled them (at different moments), must keep agreeing with each other and with their
+     * own first, interpreted, answer. On JDK 23+ C2 adds {@code reduceLanes(ADD)}'s lanes in another order than the
+     * interpreter does, so kernels that used it changed their last bit once compiled (CI on JDK 25 caught the
+     * pipeline 1 ulp off the row-by-row result).
+     */
+    @Test
+    void resultsKeepTheirBitsOnceCompiled() {
+        VectorRowKernels kernels = new VectorRowKernels();
+        SplittableRandom random = new SplittableRandom(17);
+        int rows = 7;
+        for (int cols : new int[] {VectorRowKernels.lanes(), VectorRowKernels.lanes() * 3 + 5, 600}) {
+            float[] x = new float[rows * cols];
+            for (int k = 0; k < x.length; k++) {
+                x[k] = (float) (random.nextGaussian() * 4);
+            }
+            float[] firstLog = null;
+            float[] firstSoftmax = null;
+            double firstSum = 0;
+            double firstExpSum = 0;
+            float[] scratch = new float[Math.max(1, kernels.scratchSize(cols))];
+            for (int call = 0; call < 3000; call++) {
+                String what = "cols=" + cols + " call " + call;
+                float[] log = new float[x.length];
+                VectorPipelinedRows.logSoftmaxRows(kernels, x, 0, log, 0, rows, cols, 1f);
+                float[] rowByRow = new float[x.length];
+                for (int r = 0; r < rows; r++) {
+                    kernels.logSoftmaxRow(x, r * cols, rowByRow, r * cols, cols, 1f);
+                }
+                assertArrayEquals(rowByRow, log, what + " (log-softmax: pipeline against row by row)");
+                float[] softmax = new float[x.length];
+                VectorPipelinedRows.softmaxRows(kernels, x, 0, softmax, 0, rows, cols, 1f, scratch);
+                float[] softmaxRowByRow = new float[x.length];
+                for (int r = 0; r < rows; r++) {
+                    kernels.softmaxRow(x, r * cols, softmaxRowByRow, r * cols, cols, 1f);
+                }
+                assertArrayEquals(softmaxRowByRow, softmax, what + " (softmax: pipeline against row by row)");
+                double sum = kernels.sum(x, 0, x.length);
+                double expSum = kernels.expSum(x, 0, cols, kernels.max(x, 0, cols), 1f);
+                if (call == 0) {
+                    firstLog = log;
+                    firstSoftmax = softmax;
+                    firstSum = sum;
+                    firstExpSum = expSum;
+                } else {
+                    assertArrayEquals(firstLog, log, what + " (log-softmax against its first call)");
+                    assertArrayEquals(firstSoftmax, softmax, what + " (softmax against its first call)");
+                    assertEquals(firstSum, sum, 0.0, what + " (sum against its first call)");
+                    assertEquals(firstExpSum, expSum, 0.0, what + " (exp-sum against its first call)");
+                }
+            }
+        }
+    }
+
+    /**
      * The log-softmax pipeline (row r's store fused with row r+1's exp-sum) against the float64 reference, with
      * special values in every position of the pipeline: a non-finite max in the row whose exp-sum would be fused
      * (it must take the row-by-row path), rows of −Inf, tails, in place, t ≠ 1; and bit for bit the row-by-row
@@ -187,8 +242,13 @@ class VectorRowKernelsTest {
                     }
                     assertArrayEquals(rowByRow, y, what + " (bits of the row-by-row result)");
                     float[] cached = new float[y.length];
-                    kernels.pipelinedLogSoftmaxRows(x, 5, cached, 3, rows, cols, t, new float[1]);
-                    assertArrayEquals(rowByRow, cached, what + " (pipelinedLogSoftmaxRows)");
+                    kernels.pipelinedLogSoftmaxRows(x, 5, cached, 3, rows, cols, t,
+                            new float[Math.max(1, kernels.scratchSize(cols))]);
+                    if (cols >= VectorRowKernels.TINY_COLS || rows < VectorRowKernels.lanes()) {
+                        assertArrayEquals(rowByRow, cached, what + " (pipelinedLogSoftmaxRows)");
+                    } else { // 128-bit vectors: cols = L rows go through the tiny-row blocks, their own arithmetic
+                        assertClose(want, cached, 3, cols, 1e-5, 1e-5, what + " (pipelinedLogSoftmaxRows)");
+                    }
                     float[] inPlace = x.clone();
                     VectorPipelinedRows.logSoftmaxRows(kernels, inPlace, 5, inPlace, 5, rows, cols, t);
                     assertClose(want, inPlace, 5, cols, 1e-5, 1e-5, what + " in place");
