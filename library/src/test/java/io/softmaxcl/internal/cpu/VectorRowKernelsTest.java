@@ -80,7 +80,8 @@ class VectorRowKernelsTest {
         float[][] specials = {{}, {Float.NaN}, {NEGATIVE_NAN}, {Float.POSITIVE_INFINITY},
                 {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}, {Float.NEGATIVE_INFINITY}};
         int rows = 8;
-        for (int cols : new int[] {64, 77, 1000, 4099}) {
+        // 1024: whole sum blocks only (VectorPipelinedRows.LONG_ROW at 16 lanes); 1500: blocks, a partial one, a tail.
+        for (int cols : new int[] {64, 77, 1000, 1024, 1500, 4099}) {
             for (float t : new float[] {1f, 0.5f, 2f}) {
                 for (float[] special : specials) {
                     float[] x = new float[rows * cols + 5];
@@ -150,7 +151,8 @@ class VectorRowKernelsTest {
         VectorRowKernels kernels = new VectorRowKernels();
         SplittableRandom random = new SplittableRandom(17);
         int rows = 7;
-        for (int cols : new int[] {VectorRowKernels.lanes(), VectorRowKernels.lanes() * 3 + 5, 600}) {
+        for (int cols : new int[] {VectorRowKernels.lanes(), VectorRowKernels.lanes() * 3 + 5, 600,
+                VectorPipelinedRows.LONG_ROW + VectorRowKernels.lanes() * 3 + 5}) {
             float[] x = new float[rows * cols];
             for (int k = 0; k < x.length; k++) {
                 x[k] = (float) (random.nextGaussian() * 4);
