@@ -18,6 +18,11 @@ final class WarmupWorkload {
     private static final int[] EXTRA = {0, 3, 4, 7, 8, 11, 16, 21};
     /** Several sum blocks of 16 lanes (and more of fewer). */
     private static final int BASE = 1024;
+    /**
+     * Rows the vector softmax pipeline takes in its short-row method (under two sum blocks: 1024 floats at 16 lanes,
+     * 512 at 8), with the same tails as {@link #BASE}'s: the long rows go through other methods.
+     */
+    private static final int SHORT_BASE = 300;
     private static final int SPECIAL_COLS = 77;
     private static final int SPECIAL_ROWS = 6;
     private static final int TINY_COLS = 10;
@@ -86,6 +91,7 @@ final class WarmupWorkload {
         k.scaleSubtract(y, 0, n, 0.5f, 0.1f);
         s += k.distanceSum(x, 0, n, m);
         k.cachedSoftmaxRows(x, 0, y, 0, 2, n, t, one);
+        k.cachedSoftmaxRows(x, 0, y, 0, 2, SHORT_BASE + EXTRA[round % EXTRA.length], t, one);
         k.pipelinedLogSoftmaxRows(x, 0, y, 0, 2, n, t, one);
         k.softmaxRows(tiny, 0, tinyOut, 0, TINY_ROWS, TINY_COLS, 1f, scratch);
         k.logSoftmaxRows(tiny, 0, tinyOut, 0, TINY_ROWS, TINY_COLS, 1f, scratch);
