@@ -29,7 +29,9 @@ import static io.softmaxcl.internal.cpu.VectorRowKernels.SUM_STEPS;
  * exp loop is bound by the FMA pipes (7 FMA-class operations per vector); the max's integer max/min and riding sum
  * go to the other pipes, so the max pass comes almost free: AVX-512, one JVM alternating both, 32×32000, 8×128256, 4096×1000 and
  * 64×65536 measured 1.18–1.49× faster than row by row (1 and 2 threads), 64×151936 and 512×50257 0.90–1.10× (so
- * {@link CpuBackend} takes it only for cache-sized calls). The arithmetic of each element and the order of every
+ * {@link CpuBackend} takes it only for cache-sized calls). Since the row-by-row exp kernels have whole-block loops
+ * too the gap is small (2 threads, 16 rows of 32000 each: 92–94 µs pipelined, 80–102 µs row by row, bimodal by
+ * JVM; 2048 rows of 1000: 469–551 against 467–535 µs), but the pipeline is the steadier. The arithmetic of each element and the order of every
  * sum are those of {@link VectorRowKernels#softmaxExpStoreSum}, so the output is bit for bit the row-by-row one.
  * Log-softmax: row r's store pass is fused with row r+1's exp-sum, which hides the store's traffic under the
  * exp's arithmetic (see {@link #logSoftmaxRows}); bit for bit the row-by-row result too.
@@ -41,7 +43,7 @@ final class VectorPipelinedRows {
     private static final int L = S.length();
 
     /** Rows at least this long take {@link #expStoreNextMax}'s whole-block loop: two sum blocks or more. */
-    static final int LONG_ROW = 2 * SUM_STEPS * L;
+    static final int LONG_ROW = VectorRowKernels.LONG_ROW;
 
     private VectorPipelinedRows() {
     }
@@ -82,14 +84,17 @@ final class VectorPipelinedRows {
     static double expStoreNextMax(float[] x, int i, float[] y, int o, int n, float max, float t,
                                    float[] nextMax) {
         return n >= LONG_ROW ? expStoreNextMaxBlocks(x, i, y, o, n, max, t, nextMax)
-                : expStoreNextMaxRow(x, i, y, o, n, max, t, nextMax);
+                : expStoreNextMaxRow(x, i, i + n, y, o, n, max, t, 0, Integer.MIN_VALUE, Integer.MAX_VALUE, false,
+                        nextMax);
     }
 
-    /** {@link #expStoreNextMax} of a row shorter than {@link #LONG_ROW}. */
-    private static double expStoreNextMaxRow(float[] x, int i, float[] y, int o, int n, float max, float t,
-                                             float[] nextMax) {
+    /**
+     * {@link #expStoreNextMax} of the {@code n} elements at {@code i} and of the next row's at {@code ni}, given
+     * the sum, the next row's max bits and its NaN flag of the elements before them.
+     */
+    private static double expStoreNextMaxRow(float[] x, int i, int ni, float[] y, int o, int n, float max, float t,
+                                             double total, int nextHi, int nextLo, boolean nan, float[] nextMax) {
         float[] lanes = LaneSum.buffer();
-        int ni = i + n;
         FloatVector vmax = FloatVector.broadcast(S, max);
         int hi = Float.floatToRawIntBits(Math.min(EXP_ZERO / t, Float.MAX_VALUE));
         FloatVector scale = FloatVector.broadcast(S, -t * LOG2E);
@@ -99,10 +104,6 @@ final class VectorPipelinedRows {
         FloatVector c2 = FloatVector.broadcast(S, Q2);
         FloatVector c3 = FloatVector.broadcast(S, Q3);
         FloatVector c4 = FloatVector.broadcast(S, Q4);
-        int nextHi = Integer.MIN_VALUE;
-        int nextLo = Integer.MAX_VALUE;
-        boolean nan = false;
-        double total = 0;
         int j = 0;
         while (j <= n - L) {
             FloatVector acc = FloatVector.zero(S);
@@ -156,12 +157,12 @@ final class VectorPipelinedRows {
     }
 
     /**
-     * {@link #expStoreNextMax} of a row of {@link #LONG_ROW}+ elements: its whole sum blocks in a loop of constant
-     * trip count, which C2 unrolls (one thread, 16 rows of 32000 in cache: 1.90 → 1.70 ns per 16 elements for the
-     * same loop in the exp-store kernel), then the rest by {@link #expStoreNextMaxFrom}: the same blocks and sums
-     * in the same order, so the same bits. Not one method for all lengths: both loops in one passed C2's node
-     * budget (the second loop's vectors boxed), the unrolled loop slowed rows of one or two blocks, and starting
-     * {@link #expStoreNextMaxFrom} at 0 instead of {@link #expStoreNextMaxRow} slowed 1000-column rows by ≈ 10%.
+     * {@link #expStoreNextMax} of a row of {@link #LONG_ROW}+ elements: its whole sum blocks but the last in a loop
+     * of constant trip count, which C2 unrolls (one thread, 16 rows of 32000 in cache: 1.90 → 1.70 ns per 16
+     * elements for the same loop in the exp-store kernel), then the rest (a vector or more) by
+     * {@link #expStoreNextMaxRow}: the same blocks and sums in the same order, so the same bits. Not one method for
+     * all lengths: both loops in one passed C2's node budget (the second loop's vectors boxed), and the unrolled
+     * loop slowed rows of one or two blocks.
      */
     private static double expStoreNextMaxBlocks(float[] x, int i, float[] y, int o, int n, float max, float t,
                                                 float[] nextMax) {
@@ -181,7 +182,7 @@ final class VectorPipelinedRows {
         boolean nan = false;
         double total = 0;
         int j = 0;
-        for (; j <= n - SUM_STEPS * L; j += SUM_STEPS * L) {
+        for (; j <= n - SUM_STEPS * L - L; j += SUM_STEPS * L) {
             FloatVector acc = FloatVector.zero(S);
             IntVector bitsHi = IntVector.broadcast(IS, Integer.MIN_VALUE);
             IntVector bitsLo = IntVector.broadcast(IS, Integer.MAX_VALUE);
@@ -207,76 +208,7 @@ final class VectorPipelinedRows {
             nextLo = Math.min(nextLo, bitsLo.reduceLanes(VectorOperators.MIN));
             nan |= riding.test(VectorOperators.IS_NAN).anyTrue();
         }
-        return expStoreNextMaxFrom(x, i, y, o, n, max, t, j, total, nextHi, nextLo, nan, nextMax);
-    }
-
-    /**
-     * {@link #expStoreNextMaxRow} from element {@code j} (a sum block's start) on, given the sum and the next
-     * row's max bits and NaN flag up to there; returns the row's sum and puts the next row's max into
-     * {@code nextMax[0]}.
-     */
-    private static double expStoreNextMaxFrom(float[] x, int i, float[] y, int o, int n, float max, float t, int j,
-                                              double total, int nextHi, int nextLo, boolean nan, float[] nextMax) {
-        float[] lanes = LaneSum.buffer();
-        int ni = i + n;
-        FloatVector vmax = FloatVector.broadcast(S, max);
-        int hi = Float.floatToRawIntBits(Math.min(EXP_ZERO / t, Float.MAX_VALUE));
-        FloatVector scale = FloatVector.broadcast(S, -t * LOG2E);
-        FloatVector vmagic = FloatVector.broadcast(S, EXP_MAGIC);
-        FloatVector c0 = FloatVector.broadcast(S, Q0);
-        FloatVector c1 = FloatVector.broadcast(S, Q1);
-        FloatVector c2 = FloatVector.broadcast(S, Q2);
-        FloatVector c3 = FloatVector.broadcast(S, Q3);
-        FloatVector c4 = FloatVector.broadcast(S, Q4);
-        while (j <= n - L) {
-            FloatVector acc = FloatVector.zero(S);
-            IntVector bitsHi = IntVector.broadcast(IS, Integer.MIN_VALUE);
-            IntVector bitsLo = IntVector.broadcast(IS, Integer.MAX_VALUE);
-            FloatVector riding = FloatVector.zero(S);
-            int end = Math.min(n - L, j + L * (SUM_STEPS - 1));
-            for (; j <= end; j += L) {
-                FloatVector v = FloatVector.fromArray(S, x, ni + j);
-                IntVector b = v.reinterpretAsInts();
-                bitsHi = bitsHi.max(b);
-                bitsLo = bitsLo.min(b);
-                riding = riding.add(v);
-                FloatVector d = vmax.sub(FloatVector.fromArray(S, x, i + j))
-                        .reinterpretAsInts().min(hi).reinterpretAsFloats();
-                FloatVector k = d.fma(scale, vmagic);
-                FloatVector f = d.fma(scale, vmagic.sub(k));
-                FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4);
-                FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
-                e.intoArray(y, o + j);
-                acc = acc.add(e);
-            }
-            acc.intoArray(lanes, 0);
-            total += LaneSum.of(lanes);
-            nextHi = Math.max(nextHi, bitsHi.reduceLanes(VectorOperators.MAX));
-            nextLo = Math.min(nextLo, bitsLo.reduceLanes(VectorOperators.MIN));
-            nan |= riding.test(VectorOperators.IS_NAN).anyTrue();
-        }
-        if (j < n) {
-            // Overlapping last vectors: the exp's first lanes keep what y holds (y may be x, overwritten there);
-            // overlap is harmless for a max and for the NaN detector.
-            int q = n - L;
-            FloatVector v = FloatVector.fromArray(S, x, ni + q);
-            IntVector b = v.reinterpretAsInts();
-            nextHi = Math.max(nextHi, b.reduceLanes(VectorOperators.MAX));
-            nextLo = Math.min(nextLo, b.reduceLanes(VectorOperators.MIN));
-            nan |= v.test(VectorOperators.IS_NAN).anyTrue();
-            VectorMask<Float> fresh = VectorMask.fromArray(S, FRESH, L - (j - q));
-            FloatVector d = vmax.sub(FloatVector.fromArray(S, x, i + q))
-                    .reinterpretAsInts().min(hi).reinterpretAsFloats();
-            FloatVector k = d.fma(scale, vmagic);
-            FloatVector f = d.fma(scale, vmagic.sub(k));
-            FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4);
-            FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
-            FloatVector.fromArray(S, y, o + q).blend(e, fresh).intoArray(y, o + q);
-            FloatVector.zero(S).blend(e, fresh).intoArray(lanes, 0);
-            total += LaneSum.of(lanes);
-        }
-        nextMax[0] = nan ? Float.NaN : Float.intBitsToFloat(nextHi >= 0 ? nextHi : nextLo);
-        return total;
+        return expStoreNextMaxRow(x, i + j, ni + j, y, o + j, n - j, max, t, total, nextHi, nextLo, nan, nextMax);
     }
 
     /**
@@ -316,8 +248,17 @@ final class VectorPipelinedRows {
      */
     static double storeNextExpSum(float[] x, int i, float[] y, int o, int n, float max, float t, float logSum,
                                   float nextMax) {
+        return n >= LONG_ROW ? storeNextExpSumBlocks(x, i, y, o, n, max, t, logSum, nextMax)
+                : storeNextExpSumRow(x, i, i + n, y, o, n, max, t, logSum, nextMax, 0);
+    }
+
+    /**
+     * {@link #storeNextExpSum} of the {@code n} elements at {@code i} and of the next row's at {@code ni},
+     * {@code total} added first.
+     */
+    private static double storeNextExpSumRow(float[] x, int i, int ni, float[] y, int o, int n, float max, float t,
+                                             float logSum, float nextMax, double total) {
         float[] lanes = LaneSum.buffer();
-        int ni = i + n;
         float h = t >= 1f ? 1f : 0.5f;
         FloatVector vmh = FloatVector.broadcast(S, max * h);
         float th = t / h;
@@ -334,7 +275,6 @@ final class VectorPipelinedRows {
         FloatVector c3 = FloatVector.broadcast(S, E3);
         FloatVector c4 = FloatVector.broadcast(S, E4);
         FloatVector c5 = FloatVector.broadcast(S, E5);
-        double total = 0;
         int j = 0;
         while (j <= n - L) {
             FloatVector acc = FloatVector.zero(S);
@@ -369,5 +309,50 @@ final class VectorPipelinedRows {
             total += LaneSum.of(lanes);
         }
         return total;
+    }
+
+    /**
+     * {@link #storeNextExpSum} of rows of {@link #LONG_ROW}+ elements: the whole sum blocks but the last in a loop
+     * of constant trip count, which C2 unrolls, then the rest (a vector or more) by {@link #storeNextExpSumRow}: the
+     * same blocks and sums in the same order, so the same bits. One thread, rows in cache, old and new interleaved
+     * in one JVM (three JVMs): 32000 columns 2.43–2.99 → 2.17–2.44 ns per 16 elements, 128256 2.44–2.54 →
+     * 2.20–2.27; 16 rows of 32000 through the pipeline 3.58–3.70 → 2.82–2.96 ns per 16.
+     */
+    private static double storeNextExpSumBlocks(float[] x, int i, float[] y, int o, int n, float max, float t,
+                                                float logSum, float nextMax) {
+        float[] lanes = LaneSum.buffer();
+        int ni = i + n;
+        float h = t >= 1f ? 1f : 0.5f;
+        FloatVector vmh = FloatVector.broadcast(S, max * h);
+        float th = t / h;
+        boolean unit = t == 1f;
+        FloatVector vmax = FloatVector.broadcast(S, nextMax);
+        int hi = Float.floatToRawIntBits(Math.min(EXP_ZERO / t, Float.MAX_VALUE));
+        FloatVector scale = FloatVector.broadcast(S, -t * LOG2E);
+        FloatVector vmagic = FloatVector.broadcast(S, EXP_MAGIC);
+        FloatVector c0 = FloatVector.broadcast(S, E0);
+        FloatVector c1 = FloatVector.broadcast(S, E1);
+        FloatVector c2 = FloatVector.broadcast(S, E2);
+        FloatVector c3 = FloatVector.broadcast(S, E3);
+        FloatVector c4 = FloatVector.broadcast(S, E4);
+        FloatVector c5 = FloatVector.broadcast(S, E5);
+        double total = 0;
+        int j = 0;
+        for (; j <= n - SUM_STEPS * L - L; j += SUM_STEPS * L) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int s = 0; s < SUM_STEPS * L; s += L) {
+                FloatVector v = FloatVector.fromArray(S, x, i + j + s);
+                (unit ? v.sub(vmh).sub(logSum) : v.mul(h).sub(vmh).mul(th).sub(logSum)).intoArray(y, o + j + s);
+                FloatVector d = vmax.sub(FloatVector.fromArray(S, x, ni + j + s))
+                        .reinterpretAsInts().min(hi).reinterpretAsFloats();
+                FloatVector k = d.fma(scale, vmagic);
+                FloatVector f = d.fma(scale, vmagic.sub(k));
+                FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4).fma(f, c5);
+                acc = acc.add(p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats()));
+            }
+            acc.intoArray(lanes, 0);
+            total += LaneSum.of(lanes);
+        }
+        return storeNextExpSumRow(x, i + j, ni + j, y, o + j, n - j, max, t, logSum, nextMax, total);
     }
 }

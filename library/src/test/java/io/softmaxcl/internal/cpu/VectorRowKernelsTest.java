@@ -140,6 +140,84 @@ class VectorRowKernelsTest {
     }
 
     /**
+     * The exp kernels' sums in the documented order at every length where a whole-block loop hands over to the rest
+     * of the row: each lane sums up to {@code SUM_STEPS} exps in float, a block's lanes are added in lane order and
+     * its sum moves to double, the overlapping last vector counts only its fresh lanes. Checked exactly on the exps
+     * the storing kernels wrote (checked against float64 here too); the exp-sum without a store must give the
+     * deg-5 store's sum, and the log-softmax pipeline's fused exp-sum the next row's exp-sum.
+     */
+    @Test
+    void expSumsAddTheirBlocksInTheDocumentedOrder() {
+        VectorRowKernels kernels = new VectorRowKernels();
+        SplittableRandom random = new SplittableRandom(23);
+        int lanes = VectorRowKernels.lanes();
+        int block = VectorRowKernels.SUM_STEPS * lanes;
+        int longRow = VectorRowKernels.LONG_ROW;
+        for (int n : new int[] {lanes, 3 * lanes + 5, longRow - 1, longRow, longRow + 1, longRow + lanes - 1,
+                longRow + lanes, longRow + block, longRow + block + lanes, longRow + block + lanes + 3,
+                3 * block - 3, 10000}) {
+            for (float t : new float[] {1f, 0.7f}) {
+                String what = "n=" + n + " t=" + t;
+                float[] x = new float[3 + 2 * n];
+                for (int k = 0; k < x.length; k++) {
+                    x[k] = (float) (random.nextGaussian() * 4);
+                }
+                float max = referenceMax(x, 3, n);
+                float[] y = new float[n + 1];
+                double sum = kernels.softmaxExpStoreSum(x, 3, y, 1, n, max, t);
+                assertEquals(blockOrderSum(y, 1, n, lanes), sum, 0.0, what + " (softmax exp-store)");
+                double[] want = Reference.softmax(x, 3, 1, n, t);
+                for (int j = 0; j < n; j++) {
+                    assertEquals(want[j], y[1 + j] / sum, 1e-5 * want[j], what + " exp " + j);
+                }
+                float[] y5 = new float[n];
+                double sum5 = kernels.expStoreSum(x, 3, y5, 0, n, max, t);
+                assertEquals(blockOrderSum(y5, 0, n, lanes), sum5, 0.0, what + " (deg-5 exp-store)");
+                assertEquals(sum5, kernels.expSum(x, 3, n, max, t), 0.0, what + " (exp-sum)");
+                float next = referenceMax(x, 3 + n, n);
+                float[] log = new float[n];
+                float[] logWant = new float[n];
+                double fused = VectorPipelinedRows.storeNextExpSum(x, 3, log, 0, n, max, t, 2.5f, next);
+                kernels.logSoftmaxStore(x, 3, logWant, 0, n, max, t, 2.5f);
+                assertArrayEquals(logWant, log, what + " (fused log store)");
+                assertEquals(kernels.expSum(x, 3 + n, n, next, t), fused, 0.0, what + " (fused exp-sum)");
+            }
+        }
+    }
+
+    /** Σ y[o..o+n) in the kernels' order: blocks of SUM_STEPS vectors summed per lane in float, then as above. */
+    private static double blockOrderSum(float[] y, int o, int n, int lanes) {
+        double total = 0;
+        int j = 0;
+        while (j + lanes <= n) {
+            float[] lane = new float[lanes];
+            for (int s = 0; s < VectorRowKernels.SUM_STEPS && j + lanes <= n; s++, j += lanes) {
+                for (int l = 0; l < lanes; l++) {
+                    lane[l] += y[o + j + l];
+                }
+            }
+            total += inLaneOrder(lane);
+        }
+        if (j < n) {
+            float[] lane = new float[lanes];
+            for (int l = 0; l < lanes; l++) {
+                int e = n - lanes + l;
+                lane[l] = e >= j ? y[o + e] : 0f;
+            }
+            total += inLaneOrder(lane);
+        }
+        return total;
+    }
+
+    private static float inLaneOrder(float[] lane) {
+        float s = 0f;
+        for (float v : lane) {
+            s += v;
+        }
+        return s;
+    }
+
+    /**
      * The same bits however far the JIT has got: the pipelined and row-by-row log-softmax and softmax, and the sums,
      * called until C2 has compiled them (at different moments), must keep agreeing with each other and with their
      * own first, interpreted, answer. On JDK 23+ C2 adds {@code reduceLanes(ADD)}'s lanes in another order than the
