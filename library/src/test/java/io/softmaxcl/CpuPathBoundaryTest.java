@@ -20,7 +20,7 @@ class CpuPathBoundaryTest {
     void singleRowsAroundTheSplitLength() {
         for (int threads : new int[] {2, 3}) {
             try (SoftmaxEngine engine = CpuVariant.CPU_VECTOR.open(threads)) {
-                for (int cols : new int[] {16384, 24575, 24576, 32000, 49152, 65536}) {
+                for (int cols : new int[] {8192, 12287, 12288, 16384, 32000, 65536}) {
                     for (int rows : new int[] {1, 3}) {
                         Random random = new Random(cols + rows);
                         float[] x = new float[rows * cols];

@@ -33,13 +33,12 @@ final class CpuBackend implements ComputeBackend {
     /** Rows at least this long are split into segments when there are too few rows to keep every thread busy. */
     static final int SPLIT_MIN_COLS = 1 << 13;
     /**
-     * A split softmax call needs this many elements, a split log-softmax call {@link #SPLIT_MIN_LOG_ELEMENTS} (its
-     * single-thread path is cheaper). One JVM alternating one thread and a split on two, AVX-512, medians: softmax
-     * 1×16384 5.2 against 8.8 µs, 1×32000 8.0–10.5 against 7.3–9.6 µs; log-softmax 1×32000 6.6–6.9 against
-     * 7.3–8.1 µs, 1×65536 14.6 against 13.4 µs.
+     * A split call needs this many elements. The public API, 2 threads, AVX-512, one row, three JVMs each alternating
+     * this and a threshold above the row (µs, medians of 41 × 2000 calls): log-softmax 1×32000 3.9–6.0 split against
+     * 6.6–7.8, 1×16384 2.2–2.6 against 2.9–3.5, 1×12288 1.8–2.0 against 2.2–2.7; softmax 1×16384 2.3–2.6 against
+     * 2.9–3.1, 1×12288 1.8–2.0 against 2.2; at 1×8192 splitting was slower in two JVMs of three.
      */
-    static final int SPLIT_MIN_ELEMENTS = 24576;
-    static final int SPLIT_MIN_LOG_ELEMENTS = 49152;
+    static final int SPLIT_MIN_ELEMENTS = 12288;
     private static final int SEGMENT_ALIGN = 64;
 
     private final RowKernels kernels;
@@ -74,7 +73,7 @@ final class CpuBackend implements ComputeBackend {
                         float invTemperature, byte[] mask, int maskOffset) {
         float t = invTemperature;
         if (op != RowOp.MASKED_SOFTMAX && pool != null && cols >= SPLIT_MIN_COLS && rows < 2 * threads
-                && (long) rows * cols >= (op == RowOp.LOG_SOFTMAX ? SPLIT_MIN_LOG_ELEMENTS : SPLIT_MIN_ELEMENTS)) {
+                && (long) rows * cols >= SPLIT_MIN_ELEMENTS) {
             splitRows(op == RowOp.LOG_SOFTMAX, in, inOffset, out, outOffset, rows, cols, t);
             return;
         }
