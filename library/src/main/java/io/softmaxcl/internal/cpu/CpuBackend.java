@@ -25,11 +25,19 @@ final class CpuBackend implements ComputeBackend {
     private static final long CACHED_MAX_ELEMENTS = 1 << 22;
     private static final int CACHED_CHUNK_ROWS = 4;
     /**
-     * Log-softmax takes {@link RowKernels#pipelinedLogSoftmaxRows} for rows at least this long, whatever the call's
-     * size: its fused store and exp-sum loop measured 1.13–2.06× faster than the two loops from 1536 columns (one
-     * thread, AVX-512, rows in cache and streamed from memory), 0.75–1.05× at 1000.
+     * Log-softmax takes {@link RowKernels#pipelinedLogSoftmaxRows} for rows at least this long: its fused store
+     * and exp-sum loop measured 1.13–2.06× faster than the two loops from 1536 columns (one thread, AVX-512, rows
+     * in cache), 0.75–1.05× at 1000 ...
      */
     private static final int PIPELINED_LOG_MIN_COLS = 2048;
+    /**
+     * ... and calls up to this size (8 MiB of float input): streamed from memory the pipeline's two read streams
+     * and one write stream lose to three passes over a row in cache. One thread, AVX-512, rows of 32000 and of
+     * 50257, the two interleaved in one JVM (three JVMs): 4 MiB of rows 2.97–3.99 pipelined against 3.41–4.13 ns
+     * per 16 elements, 8 MiB 5.3–6.2 against 4.8–5.2 (p25 3.6–5.0 against 3.8–4.4), 16 MiB 6.6–7.1 against
+     * 5.9–6.0, 64 MiB 6.4–6.9 against 5.9–6.4; 151936 columns, 64 MiB, 5.96–6.18 against 5.97–6.08.
+     */
+    private static final long PIPELINED_LOG_MAX_ELEMENTS = 1 << 21;
     /** Rows at least this long are split into segments when there are too few rows to keep every thread busy. */
     static final int SPLIT_MIN_COLS = 1 << 13;
     /**
@@ -80,7 +88,9 @@ final class CpuBackend implements ComputeBackend {
         switch (op) {
             case SOFTMAX, LOG_SOFTMAX -> {
                 boolean log = op == RowOp.LOG_SOFTMAX;
-                boolean pipelined = log ? cols >= PIPELINED_LOG_MIN_COLS : (long) rows * cols <= CACHED_MAX_ELEMENTS;
+                long elements = (long) rows * cols;
+                boolean pipelined = log ? cols >= PIPELINED_LOG_MIN_COLS && elements <= PIPELINED_LOG_MAX_ELEMENTS
+                        : elements <= CACHED_MAX_ELEMENTS;
                 // Pipelined calls go in chunks of several rows, so that a chunk has next rows to overlap.
                 int align = pipelined ? Math.max(kernels.rowBlock(cols), CACHED_CHUNK_ROWS) : kernels.rowBlock(cols);
                 forRows(rows, cols, align, (from, to) -> {
