@@ -24,17 +24,18 @@ import static io.softmaxcl.internal.cpu.VectorRowKernels.Q4;
 import static io.softmaxcl.internal.cpu.VectorRowKernels.SUM_STEPS;
 
 /**
- * Softmax and log-softmax of consecutive rows as pipelines. Softmax: row r's exp pass also takes row r+1's max, so
- * a batch makes two passes over each row (exp-store-sum, scale) after the first row's max, instead of three. The
- * exp loop is bound by the FMA pipes (7 FMA-class operations per vector); the max's integer max/min and riding sum
- * go to the other pipes, so the max pass comes almost free: AVX-512, one JVM alternating both, 32×32000, 8×128256, 4096×1000 and
- * 64×65536 measured 1.18–1.49× faster than row by row (1 and 2 threads), 64×151936 and 512×50257 0.90–1.10× (so
- * {@link CpuBackend} takes it only for cache-sized calls). Since the row-by-row exp kernels have whole-block loops
- * too the gap is small (2 threads, 16 rows of 32000 each: 92–94 µs pipelined, 80–102 µs row by row, bimodal by
- * JVM; 2048 rows of 1000: 469–551 against 467–535 µs), but the pipeline is the steadier. The arithmetic of each element and the order of every
- * sum are those of {@link VectorRowKernels#softmaxExpStoreSum}, so the output is bit for bit the row-by-row one.
- * Log-softmax: row r's store pass is fused with row r+1's exp-sum, which hides the store's traffic under the
- * exp's arithmetic (see {@link #logSoftmaxRows}); bit for bit the row-by-row result too.
+ * Softmax and log-softmax of consecutive rows as pipelines. Softmax: row r's exp pass also takes row r+1's max, so a
+ * batch makes two passes over each row (exp-store-sum, scale) after the first row's max, instead of three. The exp loop
+ * leaves room in the vector pipes for the max's integer max/min and riding sum, so the max pass comes almost free:
+ * AVX-512, one JVM alternating both, 32×32000, 8×128256, 4096×1000 and 64×65536 measured 1.18–1.49× faster than row by
+ * row (1 and 2 threads), 64×151936 and 512×50257 0.90–1.10× (so {@link CpuBackend} takes it only for cache-sized
+ * calls). Since the row-by-row exp kernels have whole-block loops too the gap is small (2 threads, 16 rows of 32000
+ * each: 92–94 µs pipelined, 80–102 µs row by row, bimodal by JVM; 4 rows of 128256 each: 95–98 against 103–107 µs;
+ * 2048 rows of 1000: 469–551 against 467–535 µs), and the pipeline is the steadier. The arithmetic of each element
+ * and the order of every sum are those of {@link VectorRowKernels#softmaxExpStoreSum}, so the output is bit for bit
+ * the row-by-row one. Log-softmax: row r's
+ * store pass is fused with row r+1's exp-sum, which hides the store's traffic under the exp's arithmetic (see
+ * {@link #logSoftmaxRows}); bit for bit the row-by-row result too.
  */
 final class VectorPipelinedRows {
 
