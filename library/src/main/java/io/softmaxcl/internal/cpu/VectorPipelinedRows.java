@@ -30,7 +30,7 @@ import static io.softmaxcl.internal.cpu.VectorRowKernels.SUM_STEPS;
  * AVX-512, one JVM alternating both, 32×32000, 8×128256, 4096×1000 and 64×65536 measured 1.18–1.49× faster than row by
  * row (1 and 2 threads), 64×151936 and 512×50257 0.90–1.10× (so {@link CpuBackend} takes it only for cache-sized
  * calls). Since the row-by-row exp kernels have whole-block loops too the gap is small (2 threads, 16 rows of 32000
- * each: 92–94 µs pipelined, 80–102 µs row by row, bimodal by JVM; 4 rows of 128256 each: 95–98 against 103–107 µs;
+ * each: 92–94 µs pipelined, 80–102 µs row by row, bimodal by JVM; 4 rows of 128256 each: 95–98 against 96–107 µs;
  * 2048 rows of 1000: 469–551 against 467–535 µs), and the pipeline is the steadier. The arithmetic of each element
  * and the order of every sum are those of {@link VectorRowKernels#softmaxExpStoreSum}, so the output is bit for bit
  * the row-by-row one. Log-softmax: row r's
