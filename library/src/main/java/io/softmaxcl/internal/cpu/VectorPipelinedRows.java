@@ -21,6 +21,8 @@ import static io.softmaxcl.internal.cpu.VectorRowKernels.Q1;
 import static io.softmaxcl.internal.cpu.VectorRowKernels.Q2;
 import static io.softmaxcl.internal.cpu.VectorRowKernels.Q3;
 import static io.softmaxcl.internal.cpu.VectorRowKernels.Q4;
+import static io.softmaxcl.internal.cpu.VectorRowKernels.LONG_ROW;
+import static io.softmaxcl.internal.cpu.VectorRowKernels.SUM_BLOCK;
 import static io.softmaxcl.internal.cpu.VectorRowKernels.SUM_STEPS;
 
 /**
@@ -30,21 +32,17 @@ import static io.softmaxcl.internal.cpu.VectorRowKernels.SUM_STEPS;
  * AVX-512, one JVM alternating both, 32×32000, 8×128256, 4096×1000 and 64×65536 measured 1.18–1.49× faster than row by
  * row (1 and 2 threads), 64×151936 and 512×50257 0.90–1.10× (so {@link CpuBackend} takes it only for cache-sized
  * calls). Since the row-by-row exp kernels have whole-block loops too the gap is small (2 threads, 16 rows of 32000
- * each: 92–94 µs pipelined, 80–102 µs row by row, bimodal by JVM; 4 rows of 128256 each: 95–98 against 96–107 µs;
- * 2048 rows of 1000: 469–551 against 467–535 µs), and the pipeline is the steadier. The arithmetic of each element
- * and the order of every sum are those of {@link VectorRowKernels#softmaxExpStoreSum}, so the output is bit for bit
- * the row-by-row one. Log-softmax: row r's
- * store pass is fused with row r+1's exp-sum, which hides the store's traffic under the exp's arithmetic (see
- * {@link #logSoftmaxRows}); bit for bit the row-by-row result too.
+ * each: 92–94 µs pipelined, 80–102 µs row by row, bimodal by JVM; 4 rows of 128256 each: 95–98 against 96–107 µs; 2048
+ * rows of 1000: 469–551 against 467–535 µs), and the pipeline is the steadier. The arithmetic of each element and the
+ * order of every sum are those of {@link VectorRowKernels#softmaxExpStoreSum}, so the output is bit for bit the
+ * row-by-row one. Log-softmax: row r's store pass is fused with row r+1's exp-sum, which hides the store's traffic
+ * under the exp's arithmetic (see {@link #logSoftmaxRows}); bit for bit the row-by-row result too.
  */
 final class VectorPipelinedRows {
 
     private static final VectorSpecies<Float> S = VectorRowKernels.S;
     private static final VectorSpecies<Integer> IS = VectorRowKernels.IS;
     private static final int L = S.length();
-
-    /** Rows at least this long take {@link #expStoreNextMax}'s whole-block loop: two sum blocks or more. */
-    static final int LONG_ROW = VectorRowKernels.LONG_ROW;
 
     private VectorPipelinedRows() {
     }
@@ -158,12 +156,12 @@ final class VectorPipelinedRows {
     }
 
     /**
-     * {@link #expStoreNextMax} of a row of {@link #LONG_ROW}+ elements: its whole sum blocks but the last in a loop
-     * of constant trip count, which C2 unrolls (one thread, 16 rows of 32000 in cache: 1.90 → 1.70 ns per 16
-     * elements for the same loop in the exp-store kernel), then the rest (a vector or more) by
-     * {@link #expStoreNextMaxRow}: the same blocks and sums in the same order, so the same bits. Not one method for
-     * all lengths: both loops in one passed C2's node budget (the second loop's vectors boxed), and the unrolled
-     * loop slowed rows of one or two blocks.
+     * {@link #expStoreNextMax} of a row of {@link VectorRowKernels#LONG_ROW}+ elements: its whole sum blocks but the
+     * last in a loop of constant trip count, which C2 unrolls (one thread, 16 rows of 32000 in cache: 1.90 → 1.70 ns
+     * per 16 elements for the same loop in the exp-store kernel), then the rest (a vector or more) by
+     * {@link #expStoreNextMaxRow}: the same blocks and sums in the same order, so the same bits. Not one method for all
+     * lengths: both loops in one passed C2's node budget (the second loop's vectors boxed), and the unrolled loop
+     * slowed rows of one or two blocks.
      */
     private static double expStoreNextMaxBlocks(float[] x, int i, float[] y, int o, int n, float max, float t,
                                                 float[] nextMax) {
@@ -183,12 +181,12 @@ final class VectorPipelinedRows {
         boolean nan = false;
         double total = 0;
         int j = 0;
-        for (; j <= n - SUM_STEPS * L - L; j += SUM_STEPS * L) {
+        for (; j <= n - SUM_BLOCK - L; j += SUM_BLOCK) {
             FloatVector acc = FloatVector.zero(S);
             IntVector bitsHi = IntVector.broadcast(IS, Integer.MIN_VALUE);
             IntVector bitsLo = IntVector.broadcast(IS, Integer.MAX_VALUE);
             FloatVector riding = FloatVector.zero(S);
-            for (int s = 0; s < SUM_STEPS * L; s += L) {
+            for (int s = 0; s < SUM_BLOCK; s += L) {
                 FloatVector v = FloatVector.fromArray(S, x, ni + j + s);
                 IntVector b = v.reinterpretAsInts();
                 bitsHi = bitsHi.max(b);
@@ -313,11 +311,12 @@ final class VectorPipelinedRows {
     }
 
     /**
-     * {@link #storeNextExpSum} of rows of {@link #LONG_ROW}+ elements: the whole sum blocks but the last in a loop
-     * of constant trip count, which C2 unrolls, then the rest (a vector or more) by {@link #storeNextExpSumRow}: the
-     * same blocks and sums in the same order, so the same bits. One thread, rows in cache, old and new interleaved
-     * in one JVM (three JVMs): 32000 columns 2.43–2.99 → 2.17–2.44 ns per 16 elements, 128256 2.44–2.54 →
-     * 2.20–2.27; 16 rows of 32000 through the pipeline 3.58–3.70 → 2.82–2.96 ns per 16.
+     * {@link #storeNextExpSum} of rows of {@link VectorRowKernels#LONG_ROW}+ elements: the whole sum blocks but the
+     * last in a loop of constant trip count, which C2 unrolls, then the rest (a vector or more) by
+     * {@link #storeNextExpSumRow}: the same blocks and sums in the same order, so the same bits; two methods for the
+     * reason {@link #expStoreNextMax}'s whole-block twin gives. One thread, rows in cache, old and new interleaved in
+     * one JVM (three JVMs): 32000 columns 2.43–2.99 → 2.17–2.44 ns per 16 elements, 128256 2.44–2.54 → 2.20–2.27; 16
+     * rows of 32000 through the pipeline 3.58–3.70 → 2.82–2.96 ns per 16.
      */
     private static double storeNextExpSumBlocks(float[] x, int i, float[] y, int o, int n, float max, float t,
                                                 float logSum, float nextMax) {
@@ -339,9 +338,9 @@ final class VectorPipelinedRows {
         FloatVector c5 = FloatVector.broadcast(S, E5);
         double total = 0;
         int j = 0;
-        for (; j <= n - SUM_STEPS * L - L; j += SUM_STEPS * L) {
+        for (; j <= n - SUM_BLOCK - L; j += SUM_BLOCK) {
             FloatVector acc = FloatVector.zero(S);
-            for (int s = 0; s < SUM_STEPS * L; s += L) {
+            for (int s = 0; s < SUM_BLOCK; s += L) {
                 FloatVector v = FloatVector.fromArray(S, x, i + j + s);
                 (unit ? v.sub(vmh).sub(logSum) : v.mul(h).sub(vmh).mul(th).sub(logSum)).intoArray(y, o + j + s);
                 FloatVector d = vmax.sub(FloatVector.fromArray(S, x, ni + j + s))

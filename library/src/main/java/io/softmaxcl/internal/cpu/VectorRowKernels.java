@@ -24,7 +24,7 @@ final class VectorRowKernels extends ScalarRowKernels {
     /** Values each lane of an exp accumulator sums in float before the block's sum moves to double. */
     static final int SUM_STEPS = 32;
     /** Elements summed in a float accumulator before the partial sum moves to double (accuracy on long rows). */
-    private static final int SUM_BLOCK = SUM_STEPS * L;
+    static final int SUM_BLOCK = SUM_STEPS * L;
     /** Rows at least this long (two sum blocks) take the exp kernels' whole-block loops. */
     static final int LONG_ROW = 2 * SUM_BLOCK;
     /**

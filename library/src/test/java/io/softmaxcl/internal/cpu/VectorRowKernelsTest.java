@@ -80,7 +80,7 @@ class VectorRowKernelsTest {
         float[][] specials = {{}, {Float.NaN}, {NEGATIVE_NAN}, {Float.POSITIVE_INFINITY},
                 {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}, {Float.NEGATIVE_INFINITY}};
         int rows = 8;
-        // 1024: whole sum blocks only (VectorPipelinedRows.LONG_ROW at 16 lanes); 1500: blocks, a partial one, a tail.
+        // 1024: whole sum blocks only (VectorRowKernels.LONG_ROW at 16 lanes); 1500: blocks, a partial one, a tail.
         for (int cols : new int[] {64, 77, 1000, 1024, 1500, 4099}) {
             for (float t : new float[] {1f, 0.5f, 2f}) {
                 for (float[] special : specials) {
@@ -151,7 +151,7 @@ class VectorRowKernelsTest {
         VectorRowKernels kernels = new VectorRowKernels();
         SplittableRandom random = new SplittableRandom(23);
         int lanes = VectorRowKernels.lanes();
-        int block = VectorRowKernels.SUM_STEPS * lanes;
+        int block = VectorRowKernels.SUM_BLOCK;
         int longRow = VectorRowKernels.LONG_ROW;
         for (int n : new int[] {lanes, 3 * lanes + 5, longRow - 1, longRow, longRow + 1, longRow + lanes - 1,
                 longRow + lanes, longRow + block, longRow + block + lanes, longRow + block + lanes + 3,
@@ -230,7 +230,7 @@ class VectorRowKernelsTest {
         SplittableRandom random = new SplittableRandom(17);
         int rows = 7;
         for (int cols : new int[] {VectorRowKernels.lanes(), VectorRowKernels.lanes() * 3 + 5, 600,
-                VectorPipelinedRows.LONG_ROW + VectorRowKernels.lanes() * 3 + 5}) {
+                VectorRowKernels.LONG_ROW + VectorRowKernels.lanes() * 3 + 5}) {
             float[] x = new float[rows * cols];
             for (int k = 0; k < x.length; k++) {
                 x[k] = (float) (random.nextGaussian() * 4);
