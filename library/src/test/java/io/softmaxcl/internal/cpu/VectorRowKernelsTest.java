@@ -141,7 +141,7 @@ class VectorRowKernelsTest {
 
     /**
      * The exp kernels' sums in the documented order at every length where a whole-block loop hands over to the rest
-     * of the row: each lane sums up to {@code SUM_STEPS} exps in float, a block's lanes are added in lane order and
+     * of the row: each lane sums up to {@code SUM_STEPS} exps in float, a block's lanes are added pairwise and
      * its sum moves to double, the overlapping last vector counts only its fresh lanes. Checked exactly on the exps
      * the storing kernels wrote (checked against float64 here too); the exp-sum without a store must give the
      * deg-5 store's sum, and the log-softmax pipeline's fused exp-sum the next row's exp-sum.
@@ -196,7 +196,7 @@ class VectorRowKernelsTest {
                     lane[l] += y[o + j + l];
                 }
             }
-            total += inLaneOrder(lane);
+            total += pairwise(lane, 0, lanes);
         }
         if (j < n) {
             float[] lane = new float[lanes];
@@ -204,17 +204,14 @@ class VectorRowKernelsTest {
                 int e = n - lanes + l;
                 lane[l] = e >= j ? y[o + e] : 0f;
             }
-            total += inLaneOrder(lane);
+            total += pairwise(lane, 0, lanes);
         }
         return total;
     }
 
-    private static float inLaneOrder(float[] lane) {
-        float s = 0f;
-        for (float v : lane) {
-            s += v;
-        }
-        return s;
+    /** Σ lane[from..from+n), n a power of two, as its two halves' sums: LaneSum's order, recursively. */
+    static float pairwise(float[] lane, int from, int n) {
+        return n == 1 ? lane[from] : pairwise(lane, from, n / 2) + pairwise(lane, from + n / 2, n / 2);
     }
 
     /**
