@@ -629,8 +629,8 @@ final class VectorRowKernels extends ScalarRowKernels {
 
     @Override
     int scratchSize(int cols) {
-        // One float for the pipelined rows' next max.
-        return cols < TINY_COLS ? L * cols + VectorShortRows.SCRATCH_EXTRA : 1;
+        // The pipelined softmax rows' lane buffer and next max (VectorPipelinedRows.expStoreNextMax).
+        return cols < TINY_COLS ? L * cols + VectorShortRows.SCRATCH_EXTRA : L;
     }
 
     @Override

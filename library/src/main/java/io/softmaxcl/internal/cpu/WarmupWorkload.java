@@ -43,11 +43,13 @@ final class WarmupWorkload {
     private final float[] tinyLoss = new float[TINY_ROWS];
     private final float[] scratch;
     private final float[] specialScratch;
-    private final float[] one = new float[1];
+    /** Scratch for the row lengths here from 64 up (all the same size). */
+    private final float[] rowScratch;
 
     WarmupWorkload(RowKernels k) {
         this.k = k;
         scratch = new float[k.scratchSize(TINY_COLS)];
+        rowScratch = new float[k.scratchSize(BASE)];
         specialScratch = new float[k.scratchSize(SPECIAL_COLS)];
         SplittableRandom random = new SplittableRandom(1);
         for (int j = 0; j < x.length; j++) {
@@ -90,9 +92,9 @@ final class WarmupWorkload {
         k.logSoftmaxBackwardStore(y, 0, dy, 0, y, 0, n, 0.5f);
         k.scaleSubtract(y, 0, n, 0.5f, 0.1f);
         s += k.distanceSum(x, 0, n, m);
-        k.cachedSoftmaxRows(x, 0, y, 0, 2, n, t, one);
-        k.cachedSoftmaxRows(x, 0, y, 0, 2, SHORT_BASE + EXTRA[round % EXTRA.length], t, one);
-        k.pipelinedLogSoftmaxRows(x, 0, y, 0, 2, n, t, one);
+        k.cachedSoftmaxRows(x, 0, y, 0, 2, n, t, rowScratch);
+        k.cachedSoftmaxRows(x, 0, y, 0, 2, SHORT_BASE + EXTRA[round % EXTRA.length], t, rowScratch);
+        k.pipelinedLogSoftmaxRows(x, 0, y, 0, 2, n, t, rowScratch);
         k.softmaxRows(tiny, 0, tinyOut, 0, TINY_ROWS, TINY_COLS, 1f, scratch);
         k.logSoftmaxRows(tiny, 0, tinyOut, 0, TINY_ROWS, TINY_COLS, 1f, scratch);
         k.crossEntropyRows(tinyOut, 0, TINY_ROWS, TINY_COLS, tinyTargets, 0, -100, 0.1, tinyLoss, 0, 0.5f,
@@ -103,8 +105,8 @@ final class WarmupWorkload {
 
     /** The kernels' paths for all-negative, NaN, +Inf and all −Inf rows, on short rows (NaN results: not in s). */
     private void specials(float t) {
-        k.cachedSoftmaxRows(special, 0, specialOut, 0, SPECIAL_ROWS, SPECIAL_COLS, t, one);
-        k.pipelinedLogSoftmaxRows(special, 0, specialOut, 0, SPECIAL_ROWS, SPECIAL_COLS, t, one);
+        k.cachedSoftmaxRows(special, 0, specialOut, 0, SPECIAL_ROWS, SPECIAL_COLS, t, rowScratch);
+        k.pipelinedLogSoftmaxRows(special, 0, specialOut, 0, SPECIAL_ROWS, SPECIAL_COLS, t, rowScratch);
         k.softmaxRows(special, 0, specialOut, 0, SPECIAL_ROWS, SPECIAL_COLS, t, specialScratch);
         k.logSoftmaxRows(special, 0, specialOut, 0, SPECIAL_ROWS, SPECIAL_COLS, t, specialScratch);
         for (int r = 0; r < SPECIAL_ROWS; r++) {

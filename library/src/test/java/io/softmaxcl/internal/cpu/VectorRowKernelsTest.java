@@ -113,7 +113,7 @@ class VectorRowKernelsTest {
                     }
                     // The max that rides along with row 1's exp pass, of row 2 (the specials): NaN for a NaN of either
                     // sign (a negative one loses the integer max), NaN or the exact max for +Inf with −Inf.
-                    float[] next = new float[1];
+                    float[] next = new float[kernels.scratchSize(cols)];
                     VectorPipelinedRows.expStoreNextMax(x, 5 + cols, new float[cols], 0, cols,
                             referenceMax(x, 5 + cols, cols), t, next);
                     float exact = referenceMax(x, 5 + 2 * cols, cols);
@@ -132,7 +132,7 @@ class VectorRowKernelsTest {
                     }
                     assertArrayEquals(rowByRow, y, what + " (bits of the row-by-row result)");
                     float[] inPlace = x.clone();
-                    kernels.cachedSoftmaxRows(inPlace, 5, inPlace, 5, rows, cols, t, new float[1]);
+                    kernels.cachedSoftmaxRows(inPlace, 5, inPlace, 5, rows, cols, t, new float[kernels.scratchSize(cols)]);
                     assertClose(want, inPlace, 5, cols, 1e-5, 1e-7, what + " in place");
                 }
             }
