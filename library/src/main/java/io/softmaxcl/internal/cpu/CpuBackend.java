@@ -25,14 +25,19 @@ final class CpuBackend implements ComputeBackend {
     private static final long CACHED_MAX_ELEMENTS = 1 << 22;
     private static final int CACHED_CHUNK_ROWS = 4;
     /**
-     * Log-softmax takes {@link RowKernels#pipelinedLogSoftmaxRows} for rows at least this long: its fused store
-     * and exp-sum loop measured 1.13–2.06× faster than the two loops from 1536 columns (one thread, AVX-512, rows
-     * in cache), 0.75–1.05× at 1000 ...
+     * Log-softmax takes {@link RowKernels#pipelinedLogSoftmaxRows} for rows at least this long (public API, 2
+     * threads, alternating JVMs, µs per call: 1000×300 median 43–45 against 51–52, 64×500 6.2–6.7 against 7.6–7.7,
+     * 256×128 12.2–12.4 against 14.0–14.8 (means of 20-call batches); 4096×1000 median 483–527 against 492–594,
+     * mean 510–591 against 560–691: the slow calls are fewer; 8192×100 equal) ...
      */
-    private static final int PIPELINED_LOG_MIN_COLS = 2048;
+    private static final int PIPELINED_LOG_MIN_COLS = 128;
     /**
-     * ... and calls up to this size (8 MiB of float input): streamed from memory the pipeline's two read streams
-     * and one write stream lose to three passes over a row in cache. One thread, AVX-512, rows of 32000 and of
+     * ... and, for rows that take the whole-block exp loops ({@link RowKernels#longRow}), calls up to this size (8
+     * MiB of float input): streamed from memory the pipeline's two read streams and one write stream lose to three
+     * passes over a row in cache. Shorter rows stay in L1 between the two, and the pipeline gains streamed too
+     * (public API, 2 threads: 32768×500 2940–3161 against 3880–4022 µs, 8192×1000 equal; with 8 lanes,
+     * {@code -XX:UseAVX=2}, 8192×500 678–777 against 850–1000, but 2048×2000 and 4096×1000, whole-block rows
+     * there, pipelined 794–1109 against 742–994). One thread, AVX-512, rows of 32000 and of
      * 50257, the two interleaved in one JVM (three JVMs): 4 MiB of rows 2.97–3.99 pipelined against 3.41–4.13 ns
      * per 16 elements, 8 MiB 5.3–6.2 against 4.8–5.2 (p25 3.6–5.0 against 3.8–4.4), 16 MiB 6.6–7.1 against
      * 5.9–6.0, 64 MiB 6.4–6.9 against 5.9–6.4; 151936 columns, 64 MiB, 5.96–6.18 against 5.97–6.08.
@@ -89,7 +94,8 @@ final class CpuBackend implements ComputeBackend {
             case SOFTMAX, LOG_SOFTMAX -> {
                 boolean log = op == RowOp.LOG_SOFTMAX;
                 long elements = (long) rows * cols;
-                boolean pipelined = log ? cols >= PIPELINED_LOG_MIN_COLS && elements <= PIPELINED_LOG_MAX_ELEMENTS
+                boolean pipelined = log ? cols >= PIPELINED_LOG_MIN_COLS
+                        && (elements <= PIPELINED_LOG_MAX_ELEMENTS || cols < kernels.longRow())
                         : elements <= CACHED_MAX_ELEMENTS;
                 // Pipelined calls go in chunks of several rows, so that a chunk has next rows to overlap.
                 int align = pipelined ? Math.max(kernels.rowBlock(cols), CACHED_CHUNK_ROWS) : kernels.rowBlock(cols);

@@ -136,6 +136,14 @@ abstract class RowKernels {
         return 0;
     }
 
+    /**
+     * Rows at least this long take a provider's whole-block exp loops ({@link VectorRowKernels#LONG_ROW}); streamed
+     * from memory, the log-softmax pipeline loses to row by row there ({@link CpuBackend}).
+     */
+    int longRow() {
+        return Integer.MAX_VALUE;
+    }
+
     /** Rows {@link #softmaxRows} handles together; parallel chunks are cut at multiples of it. */
     int rowBlock(int cols) {
         return 1;

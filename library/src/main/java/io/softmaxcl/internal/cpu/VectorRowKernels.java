@@ -634,6 +634,11 @@ final class VectorRowKernels extends ScalarRowKernels {
     }
 
     @Override
+    int longRow() {
+        return LONG_ROW;
+    }
+
+    @Override
     int rowBlock(int cols) {
         return cols < TINY_COLS ? L : 1;
     }

@@ -185,4 +185,9 @@ final class WarmingKernels extends RowKernels {
     int rowBlock(int cols) {
         return vector.rowBlock(cols);
     }
+
+    @Override
+    int longRow() {
+        return vector.longRow();
+    }
 }
