@@ -82,9 +82,10 @@ final class VectorPipelinedRows {
      * decide. {@code nextMax} (L floats or more) is also the buffer its block sums go through ({@link LaneSum}),
      * instead of an array allocated per call: one thread, rows in cache, old and new interleaved in one JVM (three
      * JVMs), 1000 columns 2.81–3.26 → 2.62–2.64 ns per 16 elements, 128 columns 4.90–5.10 → 4.34–4.90, 32000
-     * unchanged; {@code -XX:UseAVX=2} 1000 columns 3.94–4.60 → 3.71–3.97. The max vectors start afresh in every sum block and reduce at its end: carried across the outer
-     * loop, JDK 17's C2 boxed them (measured 5× slower). The exp is written out again rather than shared with
-     * VectorRowKernels's twins, for the reason they are twins (a vector-returning helper gets boxed on JDK 17).
+     * unchanged; {@code -XX:UseAVX=2} 1000 columns 3.94–4.60 → 3.71–3.97. The max vectors start afresh in every
+     * sum block and reduce at its end: carried across the outer loop, JDK 17's C2 boxed them (measured 5× slower).
+     * The exp is written out again rather than shared with VectorRowKernels's twins, for the reason they are twins
+     * (a vector-returning helper gets boxed on JDK 17).
      */
     static double expStoreNextMax(float[] x, int i, float[] y, int o, int n, float max, float t,
                                    float[] nextMax) {
