@@ -132,7 +132,8 @@ class VectorRowKernelsTest {
                     }
                     assertArrayEquals(rowByRow, y, what + " (bits of the row-by-row result)");
                     float[] inPlace = x.clone();
-                    kernels.cachedSoftmaxRows(inPlace, 5, inPlace, 5, rows, cols, t, new float[kernels.scratchSize(cols)]);
+                    kernels.cachedSoftmaxRows(inPlace, 5, inPlace, 5, rows, cols, t,
+                            new float[kernels.scratchSize(cols)]);
                     assertClose(want, inPlace, 5, cols, 1e-5, 1e-7, what + " in place");
                 }
             }
