@@ -42,7 +42,6 @@ final class WarmupWorkload {
     private final int[] tinyTargets = new int[TINY_ROWS];
     private final float[] tinyLoss = new float[TINY_ROWS];
     private final float[] scratch;
-    private final float[] specialScratch;
     /** Scratch for the row lengths here from 64 up (all the same size). */
     private final float[] rowScratch;
 
@@ -50,7 +49,6 @@ final class WarmupWorkload {
         this.k = k;
         scratch = new float[k.scratchSize(TINY_COLS)];
         rowScratch = new float[k.scratchSize(BASE)];
-        specialScratch = new float[k.scratchSize(SPECIAL_COLS)];
         SplittableRandom random = new SplittableRandom(1);
         for (int j = 0; j < x.length; j++) {
             x[j] = (float) random.nextGaussian();
@@ -107,8 +105,8 @@ final class WarmupWorkload {
     private void specials(float t) {
         k.cachedSoftmaxRows(special, 0, specialOut, 0, SPECIAL_ROWS, SPECIAL_COLS, t, rowScratch);
         k.pipelinedLogSoftmaxRows(special, 0, specialOut, 0, SPECIAL_ROWS, SPECIAL_COLS, t, rowScratch);
-        k.softmaxRows(special, 0, specialOut, 0, SPECIAL_ROWS, SPECIAL_COLS, t, specialScratch);
-        k.logSoftmaxRows(special, 0, specialOut, 0, SPECIAL_ROWS, SPECIAL_COLS, t, specialScratch);
+        k.softmaxRows(special, 0, specialOut, 0, SPECIAL_ROWS, SPECIAL_COLS, t, rowScratch);
+        k.logSoftmaxRows(special, 0, specialOut, 0, SPECIAL_ROWS, SPECIAL_COLS, t, rowScratch);
         for (int r = 0; r < SPECIAL_ROWS; r++) {
             int i = r * SPECIAL_COLS;
             float m = k.max(special, i, SPECIAL_COLS);
@@ -116,7 +114,7 @@ final class WarmupWorkload {
             k.expSum(special, i, SPECIAL_COLS, m, t);
         }
         k.crossEntropyRows(special.clone(), 0, SPECIAL_ROWS, SPECIAL_COLS, specialTargets, 0, -100, 0.1, specialLoss,
-                0, 0.5f, specialScratch);
+                0, 0.5f, rowScratch);
         k.softmaxRows(tinySpecial, 0, tinyOut, 0, TINY_ROWS, TINY_COLS, t, scratch);
         k.logSoftmaxRows(tinySpecial, 0, tinyOut, 0, TINY_ROWS, TINY_COLS, t, scratch);
         k.crossEntropyRows(tinySpecial.clone(), 0, TINY_ROWS, TINY_COLS, tinyTargets, 0, -100, 0.1, tinyLoss, 0,
