@@ -37,6 +37,9 @@ final class VectorRowKernels extends ScalarRowKernels {
         java.util.Arrays.fill(FRESH, L, 2 * L, true);
     }
 
+    /** Rows at least this long are scaled by the scalar loop, which C2 vectorizes ({@link #scale}). */
+    static final int PLAIN_SCALE_MIN = 4096;
+
     /** Rows shorter than this are done {@code L} rows at a time, as {@code cols} whole vectors. */
     static final int TINY_COLS = 64;
     /**
@@ -430,8 +433,23 @@ final class VectorRowKernels extends ScalarRowKernels {
         return total;
     }
 
+    /**
+     * Rows of {@link #PLAIN_SCALE_MIN}+ elements take the scalar loop, which C2 vectorizes itself, first stepping
+     * to an aligned store. This loop's load of y[j + L ..] follows its store to y[j ..], and unless y[j] starts a
+     * cache line the two share one; on this machine (Zen 5) such a load waits for the store. One thread, AVX-512,
+     * the pass alone on 16 rows of 32000 in cache: 0.89–0.98 ns per 16 elements at every output offset but the
+     * aligned one (0.63–0.70), the scalar loop 0.54–0.55 at all. Shorter rows keep this loop: C2's vectorized loop
+     * leaves up to a few hundred elements to scalar steps, and after the warm-up it made 4096×1000 1.4× slower.
+     * Public API, three JVMs each: one thread 16×32000 74–89 → 59–75 µs, 4×128256 80–95 → 67–78, 64×8192 79–93 →
+     * 76–77; two threads 32×32000 87–93 → 67–77, 8×128256 85–98 → 79–81, 1×1048576 95–101 → 90; one thread with
+     * {@code -XX:UseAVX=2} 16×32000 110–117 → 101, on JDK 25 83–84 → 70. The products are the same, so are the bits.
+     */
     @Override
     void scale(float[] y, int o, int n, float s) {
+        if (n >= PLAIN_SCALE_MIN) {
+            super.scale(y, o, n, s);
+            return;
+        }
         FloatVector vs = FloatVector.broadcast(S, s);
         int j = 0;
         for (; j <= n - 4 * L; j += 4 * L) {

@@ -41,6 +41,8 @@ final class WarmupWorkload {
     private final float[] tinyOut = new float[tiny.length];
     private final int[] tinyTargets = new int[TINY_ROWS];
     private final float[] tinyLoss = new float[TINY_ROWS];
+    /** Long enough for {@link VectorRowKernels#scale}'s scalar loop ({@link VectorRowKernels#PLAIN_SCALE_MIN}). */
+    private final float[] longRow = new float[VectorRowKernels.PLAIN_SCALE_MIN + 21];
     private final float[] scratch;
     /** Scratch for the row lengths here from 64 up (all the same size). */
     private final float[] rowScratch;
@@ -84,6 +86,7 @@ final class WarmupWorkload {
         double s = k.expStoreSum(x, 0, y, 0, n, m, 1f) + k.expSum(x, 0, n, m, t)
                 + k.softmaxExpStoreSum(x, 0, y, 0, n, m, 1f);
         k.scale(y, 0, n, (float) (1 / s));
+        k.scale(longRow, 0, VectorRowKernels.PLAIN_SCALE_MIN + EXTRA[round % EXTRA.length], 0.5f);
         k.logSoftmaxStore(x, 0, y, 0, n, m, t, 1f);
         s += k.sum(dy, 0, n) + k.dot(dy, 0, y, 0, n);
         k.softmaxBackwardStore(y, 0, dy, 0, y, 0, n, 0.5f);
