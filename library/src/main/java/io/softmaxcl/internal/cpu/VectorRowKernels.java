@@ -440,9 +440,10 @@ final class VectorRowKernels extends ScalarRowKernels {
      * the pass alone on 16 rows of 32000 in cache: 0.89–0.98 ns per 16 elements at every output offset but the
      * aligned one (0.63–0.70), the scalar loop 0.54–0.55 at all. Shorter rows keep this loop: C2's vectorized loop
      * leaves up to a few hundred elements to scalar steps, and after the warm-up it made 4096×1000 1.4× slower.
-     * Public API, three JVMs each: one thread 16×32000 74–89 → 59–75 µs, 4×128256 80–95 → 67–78, 64×8192 79–93 →
-     * 76–77; two threads 32×32000 87–93 → 67–77, 8×128256 85–98 → 79–81, 1×1048576 95–101 → 90; one thread with
-     * {@code -XX:UseAVX=2} 16×32000 110–117 → 101, on JDK 25 83–84 → 70. The products are the same, so are the bits.
+     * Public API, three JVMs each, the vector loop still written inside: one thread 16×32000 74–89 → 59–75 µs,
+     * 4×128256 80–95 → 67–78, 64×8192 79–93 → 76–77; two threads 32×32000 87–93 → 67–77, 8×128256 85–98 → 79–81,
+     * 1×1048576 95–101 → 90; one thread with {@code -XX:UseAVX=2} 16×32000 110–117 → 101, on JDK 25 83–84 → 70. As
+     * two methods, two threads: 32×32000 82–94 → 73–81. The products are the same, so are the bits.
      */
     @Override
     void scale(float[] y, int o, int n, float s) {
