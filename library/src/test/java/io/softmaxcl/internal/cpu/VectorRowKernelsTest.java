@@ -27,6 +27,34 @@ class VectorRowKernelsTest {
         return (float) m;
     }
 
+    /**
+     * {@code scale} gives each element's float product and touches nothing else, on both sides of
+     * {@link VectorRowKernels#PLAIN_SCALE_MIN} (the vector loop below it, the scalar loop C2 vectorizes from it),
+     * with tails of every kind and at several offsets.
+     */
+    @Test
+    void scaleIsEachElementsFloatProductOnBothSidesOfTheScalarLoop() {
+        VectorRowKernels kernels = new VectorRowKernels();
+        SplittableRandom random = new SplittableRandom(17);
+        int lanes = VectorRowKernels.lanes();
+        int min = VectorRowKernels.PLAIN_SCALE_MIN;
+        for (int n : new int[] {1, lanes - 1, lanes, 4 * lanes + 3, 1000, min - 1, min, min + 1, min + lanes + 5}) {
+            for (int o = 0; o < 4; o++) {
+                float[] y = new float[n + 8];
+                for (int k = 0; k < y.length; k++) {
+                    y[k] = (float) (random.nextGaussian() * 4);
+                }
+                float s = 0.3711f;
+                float[] want = y.clone();
+                for (int j = o; j < o + n; j++) {
+                    want[j] = y[j] * s;
+                }
+                kernels.scale(y, o, n, s);
+                assertArrayEquals(want, y, "n=" + n + " offset " + o);
+            }
+        }
+    }
+
     @Test
     void maxIsRightForEveryLengthSignMixAndSpecialValue() {
         VectorRowKernels kernels = new VectorRowKernels();
