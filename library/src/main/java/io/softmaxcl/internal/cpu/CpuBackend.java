@@ -157,6 +157,13 @@ final class CpuBackend implements ComputeBackend {
                 int n = Math.min(segLen, cols - start);
                 int i = inOffset + r * cols + start;
                 int o = outOffset + r * cols + start;
+                if (log && RowKernels.blockedSum(n)) {
+                    double sum = kernels.maxExpSum(in, i, n, t, segMax, p);
+                    if (sum == sum) {
+                        segSum[p] = sum;
+                        continue;
+                    }
+                }
                 float m = kernels.max(in, i, n);
                 segMax[p] = m;
                 if (m == Float.NEGATIVE_INFINITY) {

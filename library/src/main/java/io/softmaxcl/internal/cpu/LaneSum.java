@@ -47,6 +47,25 @@ public final class LaneSum {
         return inRounds(lanes, L);
     }
 
+    /**
+     * {@link #of} of the vector stored at {@code lanes[at..at+L)}: for a kernel that stores its block sums in its
+     * vector loop and adds their lanes after it, so that not even this call sits inside the loop.
+     */
+    public static float of(float[] lanes, int at) {
+        if (L == 16) {
+            float a = ((lanes[at] + lanes[at + 1]) + (lanes[at + 2] + lanes[at + 3]))
+                    + ((lanes[at + 4] + lanes[at + 5]) + (lanes[at + 6] + lanes[at + 7]));
+            float b = ((lanes[at + 8] + lanes[at + 9]) + (lanes[at + 10] + lanes[at + 11]))
+                    + ((lanes[at + 12] + lanes[at + 13]) + (lanes[at + 14] + lanes[at + 15]));
+            return a + b;
+        }
+        if (L == 8) {
+            return ((lanes[at] + lanes[at + 1]) + (lanes[at + 2] + lanes[at + 3]))
+                    + ((lanes[at + 4] + lanes[at + 5]) + (lanes[at + 6] + lanes[at + 7]));
+        }
+        return at == 0 ? inRounds(lanes, L) : inRounds(java.util.Arrays.copyOfRange(lanes, at, at + L), L);
+    }
+
     /** The pairwise order for {@code n} lanes (a power of two) as rounds of adds in place. */
     static float inRounds(float[] lanes, int n) {
         for (int width = 1; width < n; width *= 2) {

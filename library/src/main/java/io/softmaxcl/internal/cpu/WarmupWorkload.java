@@ -26,6 +26,8 @@ final class WarmupWorkload {
     private static final int SPECIAL_COLS = 77;
     private static final int SPECIAL_ROWS = 6;
     private static final int TINY_COLS = 10;
+    private static final int BLOCKED_COLS = 3 * RowKernels.MAX_SUM_BLOCK + 21;
+    private static final int BLOCKED_ROWS = 9;
     private static final int TINY_ROWS = 64;
 
     private final RowKernels k;
@@ -37,6 +39,13 @@ final class WarmupWorkload {
     private final int[] specialTargets = new int[SPECIAL_ROWS];
     private final float[] specialLoss = new float[SPECIAL_ROWS];
     private final float[] tiny = new float[TINY_ROWS * TINY_COLS];
+    /**
+     * Rows whose log-sums go block by block ({@link RowKernels#maxExpSum}): finite, all negative, a NaN and a +Inf
+     * in a later whole block, a first block of −Inf, all −Inf, a max rising in every block, a NaN and a +Inf in the
+     * last block.
+     */
+    private final float[] blocked = new float[BLOCKED_ROWS * BLOCKED_COLS];
+    private final float[] blockedOut = new float[blocked.length];
     private final float[] tinySpecial;
     private final float[] tinyOut = new float[tiny.length];
     private final int[] tinyTargets = new int[TINY_ROWS];
@@ -66,6 +75,22 @@ final class WarmupWorkload {
         special[3 * SPECIAL_COLS + 5] = Float.NaN;
         special[4 * SPECIAL_COLS + 9] = Float.POSITIVE_INFINITY;
         java.util.Arrays.fill(special, 5 * SPECIAL_COLS, 6 * SPECIAL_COLS, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < blocked.length; j++) {
+            blocked[j] = (float) random.nextGaussian();
+        }
+        for (int j = BLOCKED_COLS; j < 2 * BLOCKED_COLS; j++) {
+            blocked[j] = -Math.abs(blocked[j]) - 1f;
+        }
+        blocked[2 * BLOCKED_COLS + RowKernels.MAX_SUM_BLOCK + 5] = Float.NaN;
+        blocked[3 * BLOCKED_COLS + RowKernels.MAX_SUM_BLOCK + 9] = Float.POSITIVE_INFINITY;
+        java.util.Arrays.fill(blocked, 4 * BLOCKED_COLS, 4 * BLOCKED_COLS + RowKernels.MAX_SUM_BLOCK,
+                Float.NEGATIVE_INFINITY);
+        java.util.Arrays.fill(blocked, 5 * BLOCKED_COLS, 6 * BLOCKED_COLS, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < BLOCKED_COLS; j++) {
+            blocked[6 * BLOCKED_COLS + j] = j * 0.05f;
+        }
+        blocked[8 * BLOCKED_COLS - 3] = Float.NaN;
+        blocked[9 * BLOCKED_COLS - 7] = Float.POSITIVE_INFINITY;
         for (int j = 0; j < tiny.length; j++) {
             tiny[j] = (float) random.nextGaussian();
         }
@@ -118,6 +143,8 @@ final class WarmupWorkload {
         }
         k.crossEntropyRows(special.clone(), 0, SPECIAL_ROWS, SPECIAL_COLS, specialTargets, 0, -100, 0.1, specialLoss,
                 0, 0.5f, rowScratch);
+        k.pipelinedLogSoftmaxRows(blocked, 0, blockedOut, 0, BLOCKED_ROWS, BLOCKED_COLS, t, rowScratch);
+        k.logSoftmaxRows(blocked, 0, blockedOut, 0, BLOCKED_ROWS, BLOCKED_COLS, t, rowScratch);
         k.softmaxRows(tinySpecial, 0, tinyOut, 0, TINY_ROWS, TINY_COLS, t, scratch);
         k.logSoftmaxRows(tinySpecial, 0, tinyOut, 0, TINY_ROWS, TINY_COLS, t, scratch);
         k.crossEntropyRows(tinySpecial.clone(), 0, TINY_ROWS, TINY_COLS, tinyTargets, 0, -100, 0.1, tinyLoss, 0,

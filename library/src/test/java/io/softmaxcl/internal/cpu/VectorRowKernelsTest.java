@@ -173,7 +173,8 @@ class VectorRowKernelsTest {
      * of the row: each lane sums up to {@code SUM_STEPS} exps in float, a block's lanes are added pairwise and
      * its sum moves to double, the overlapping last vector counts only its fresh lanes. Checked exactly on the exps
      * the storing kernels wrote (checked against float64 here too); the exp-sum without a store must give the
-     * deg-5 store's sum, and the log-softmax pipeline's fused exp-sum the next row's exp-sum.
+     * softmax exp-store's sum (the same degree-4 exps), and the log-softmax pipeline's fused exp-sum the next
+     * row's exp-sum.
      */
     @Test
     void expSumsAddTheirBlocksInTheDocumentedOrder() {
@@ -202,7 +203,7 @@ class VectorRowKernelsTest {
                 float[] y5 = new float[n];
                 double sum5 = kernels.expStoreSum(x, 3, y5, 0, n, max, t);
                 assertEquals(blockOrderSum(y5, 0, n, lanes), sum5, 0.0, what + " (deg-5 exp-store)");
-                assertEquals(sum5, kernels.expSum(x, 3, n, max, t), 0.0, what + " (exp-sum)");
+                assertEquals(sum, kernels.expSum(x, 3, n, max, t), 0.0, what + " (exp-sum)");
                 float next = referenceMax(x, 3 + n, n);
                 float[] log = new float[n];
                 float[] logWant = new float[n];
@@ -241,6 +242,63 @@ class VectorRowKernelsTest {
     /** Σ lane[from..from+n), n a power of two, as its two halves' sums: LaneSum's order, recursively. */
     static float pairwise(float[] lane, int from, int n) {
         return n == 1 ? lane[from] : pairwise(lane, from, n / 2) + pairwise(lane, from + n / 2, n / 2);
+    }
+
+    /**
+     * Long rows' log-sums block by block ({@link RowKernels#maxExpSum}): rows whose max rises in later blocks (a
+     * ramp raises it in every block; one big value in the last, short or long, block; leading blocks of −Inf), each
+     * sum against float64 {@code Σ exp((x − max)·t)}, the row's log-softmax against the reference, and the
+     * log-softmax pipeline bit for bit the row-by-row result; for the Vector API and the scalar kernels. Without
+     * the rescale when a block raises the max, the sums are off by far more than the tolerance.
+     */
+    @Test
+    void longRowSumsRescaleWhenALaterBlockRaisesTheMax() {
+        int block = RowKernels.MAX_SUM_BLOCK;
+        SplittableRandom random = new SplittableRandom(29);
+        for (RowKernels kernels : new RowKernels[] {new VectorRowKernels(), new ScalarRowKernels()}) {
+            for (int n : new int[] {2 * block, 2 * block + 1, 3 * block - 1, 5 * block + 17, 20000}) {
+                for (int shape = 0; shape < 4; shape++) {
+                    for (float t : new float[] {1f, 0.5f, 3f}) {
+                        float[] x = new float[n];
+                        for (int j = 0; j < n; j++) {
+                            x[j] = switch (shape) {
+                                case 0 -> j * (40f / n) + (float) random.nextGaussian(); // rises in every block
+                                case 1 -> (float) (random.nextGaussian() * 4);
+                                default -> (float) (random.nextGaussian() * 4) - 30f;
+                            };
+                        }
+                        if (shape == 1) {
+                            x[n - 1 - random.nextInt(block)] = 25f; // the last block alone raises it, far
+                        }
+                        if (shape == 3) {
+                            java.util.Arrays.fill(x, 0, n / 2 + 3, Float.NEGATIVE_INFINITY);
+                        }
+                        String what = kernels.description() + " n=" + n + " shape " + shape + " t=" + t;
+                        float m = referenceMax(x, 0, n);
+                        double want = 0;
+                        for (float v : x) {
+                            want += Math.exp(((double) v - m) * t);
+                        }
+                        float[] max = {Float.NaN};
+                        double sum = kernels.maxExpSum(x, 0, n, t, max, 0);
+                        assertEquals(m, max[0], 0f, what + " (max)");
+                        assertEquals(want, sum, 1e-5 * want, what + " (sum)");
+                        float[] rows = new float[2 * n];
+                        System.arraycopy(x, 0, rows, 0, n);
+                        System.arraycopy(x, 0, rows, n, n);
+                        float[] y = new float[2 * n];
+                        kernels.logSoftmaxRow(rows, n, y, n, n, t);
+                        assertClose(Reference.logSoftmax(x, 0, 1, n, t), y, n, n, 1e-5, 1e-5, what);
+                        if (kernels instanceof VectorRowKernels) {
+                            kernels.logSoftmaxRow(rows, 0, y, 0, n, t);
+                            float[] piped = new float[2 * n];
+                            VectorPipelinedRows.logSoftmaxRows(kernels, rows, 0, piped, 0, 2, n, t);
+                            assertArrayEquals(y, piped, what + " (pipeline against row by row)");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /**
