@@ -40,7 +40,9 @@ final class CpuBackend implements ComputeBackend {
      * there, pipelined 794–1109 against 742–994). One thread, AVX-512, rows of 32000 and of
      * 50257, the two interleaved in one JVM (three JVMs): 4 MiB of rows 2.97–3.99 pipelined against 3.41–4.13 ns
      * per 16 elements, 8 MiB 5.3–6.2 against 4.8–5.2 (p25 3.6–5.0 against 3.8–4.4), 16 MiB 6.6–7.1 against
-     * 5.9–6.0, 64 MiB 6.4–6.9 against 5.9–6.4; 151936 columns, 64 MiB, 5.96–6.18 against 5.97–6.08.
+     * 5.9–6.0, 64 MiB 6.4–6.9 against 5.9–6.4; 151936 columns, 64 MiB, 5.96–6.18 against 5.97–6.08. (That was
+     * before the pipeline fused the next row's max too: now rows up to {@link RowKernels#streamedLogPipelineCols}
+     * take it streamed as well.)
      */
     private static final long PIPELINED_LOG_MAX_ELEMENTS = 1 << 21;
     /** Rows at least this long are split into segments when there are too few rows to keep every thread busy. */
@@ -95,7 +97,8 @@ final class CpuBackend implements ComputeBackend {
                 boolean log = op == RowOp.LOG_SOFTMAX;
                 long elements = (long) rows * cols;
                 boolean pipelined = log ? cols >= PIPELINED_LOG_MIN_COLS
-                        && (elements <= PIPELINED_LOG_MAX_ELEMENTS || cols < kernels.longRow())
+                        && (elements <= PIPELINED_LOG_MAX_ELEMENTS || cols < kernels.longRow()
+                                || cols <= kernels.streamedLogPipelineCols())
                         : elements <= CACHED_MAX_ELEMENTS;
                 // Pipelined calls go in chunks of several rows, so that a chunk has next rows to overlap.
                 int align = pipelined ? Math.max(kernels.rowBlock(cols), CACHED_CHUNK_ROWS) : kernels.rowBlock(cols);

@@ -144,6 +144,14 @@ abstract class RowKernels {
         return Integer.MAX_VALUE;
     }
 
+    /**
+     * Rows up to this long take {@link #pipelinedLogSoftmaxRows} in calls streamed from memory too (beyond
+     * {@link CpuBackend}'s size limit), whatever {@link #longRow} says; 0 for none.
+     */
+    int streamedLogPipelineCols() {
+        return 0;
+    }
+
     /** Rows {@link #softmaxRows} handles together; parallel chunks are cut at multiples of it. */
     int rowBlock(int cols) {
         return 1;

@@ -190,4 +190,9 @@ final class WarmingKernels extends RowKernels {
     int longRow() {
         return vector.longRow();
     }
+
+    @Override
+    int streamedLogPipelineCols() {
+        return vector.streamedLogPipelineCols();
+    }
 }
