@@ -110,48 +110,9 @@ final class VectorRowKernels extends ScalarRowKernels {
         if (n < L) {
             return super.max(x, i, n);
         }
-        IntVector hi0 = IntVector.broadcast(IS, Integer.MIN_VALUE);
-        IntVector hi1 = hi0;
-        IntVector lo0 = IntVector.broadcast(IS, Integer.MAX_VALUE);
-        IntVector lo1 = lo0;
-        FloatVector s0 = FloatVector.zero(S);
-        FloatVector s1 = s0;
-        int j = 0;
-        for (; j <= n - 2 * L; j += 2 * L) {
-            FloatVector v0 = FloatVector.fromArray(S, x, i + j);
-            FloatVector v1 = FloatVector.fromArray(S, x, i + j + L);
-            IntVector b0 = v0.reinterpretAsInts();
-            IntVector b1 = v1.reinterpretAsInts();
-            hi0 = hi0.max(b0);
-            lo0 = lo0.min(b0);
-            hi1 = hi1.max(b1);
-            lo1 = lo1.min(b1);
-            s0 = s0.add(v0);
-            s1 = s1.add(v1);
-        }
-        if (j <= n - L) {
-            FloatVector v0 = FloatVector.fromArray(S, x, i + j);
-            IntVector b0 = v0.reinterpretAsInts();
-            hi0 = hi0.max(b0);
-            lo0 = lo0.min(b0);
-            s0 = s0.add(v0);
-            j += L;
-        }
-        if (j < n) {
-            // The last L elements again: overlap is harmless for a max (and for a NaN detector).
-            FloatVector v1 = FloatVector.fromArray(S, x, i + n - L);
-            IntVector b1 = v1.reinterpretAsInts();
-            hi1 = hi1.max(b1);
-            lo1 = lo1.min(b1);
-            s1 = s1.add(v1);
-        }
-        // A lane of the riding sum is NaN when a NaN passed through it (or +Inf met −Inf): then the exact scan. One
-        // lane test instead of a third reduction, and the min reduced only for a row with no element ≥ +0.
-        if (s0.add(s1).test(VectorOperators.IS_NAN).anyTrue()) {
-            return super.max(x, i, n);
-        }
-        int hi = hi0.max(hi1).reduceLanes(VectorOperators.MAX);
-        return Float.intBitsToFloat(hi >= 0 ? hi : lo0.min(lo1).reduceLanes(VectorOperators.MIN));
+        // NaN when a NaN passed through the riding sum (or +Inf met −Inf in a lane): then the exact scan.
+        float m = blockMax(x, i, n);
+        return m == m ? m : super.max(x, i, n);
     }
 
     private float maxByBlend(float[] x, int i, int n) {
@@ -469,9 +430,9 @@ final class VectorRowKernels extends ScalarRowKernels {
     static final int BLOCK_CHUNK = Math.min(SUM_BLOCK, MAX_SUM_BLOCK);
 
     /**
-     * The max of a block of {@link #maxExpSum} ({@code n ≥ L}) by the integer reductions of {@link #maxByBits}, on
-     * every width (one answer for a block, whoever asks: +0 over −0); NaN when the riding sum saw a NaN (or +Inf
-     * met −Inf in a lane), which sends the row to the two-pass path.
+     * The integer reductions of {@link #maxByBits} over {@code x[i..i+n)} ({@code n ≥ L}), on every width: one
+     * answer for a block of {@link #maxExpSum}, whoever asks (+0 over −0). NaN when the riding sum saw a NaN (or
+     * +Inf met −Inf in a lane), which sends maxByBits to the exact scan and a blocked row to the two-pass path.
      */
     static float blockMax(float[] x, int i, int n) {
         IntVector hi0 = IntVector.broadcast(IS, Integer.MIN_VALUE);
@@ -493,19 +454,23 @@ final class VectorRowKernels extends ScalarRowKernels {
             s0 = s0.add(v0);
             s1 = s1.add(v1);
         }
-        if (j < n) {
-            // The last 2L elements again (n ≥ 2L): overlap is harmless for a max and for a NaN detector.
-            FloatVector v0 = FloatVector.fromArray(S, x, i + n - 2 * L);
-            FloatVector v1 = FloatVector.fromArray(S, x, i + n - L);
+        if (j <= n - L) {
+            FloatVector v0 = FloatVector.fromArray(S, x, i + j);
             IntVector b0 = v0.reinterpretAsInts();
-            IntVector b1 = v1.reinterpretAsInts();
             hi0 = hi0.max(b0);
             lo0 = lo0.min(b0);
+            s0 = s0.add(v0);
+            j += L;
+        }
+        if (j < n) {
+            // The last L elements again: overlap is harmless for a max (and for a NaN detector).
+            FloatVector v1 = FloatVector.fromArray(S, x, i + n - L);
+            IntVector b1 = v1.reinterpretAsInts();
             hi1 = hi1.max(b1);
             lo1 = lo1.min(b1);
-            s0 = s0.add(v0);
             s1 = s1.add(v1);
         }
+        // One lane test instead of a third reduction, and the min reduced only for a row with no element ≥ +0.
         if (s0.add(s1).test(VectorOperators.IS_NAN).anyTrue()) {
             return Float.NaN;
         }
