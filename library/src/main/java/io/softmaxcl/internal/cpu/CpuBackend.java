@@ -128,7 +128,8 @@ final class CpuBackend implements ComputeBackend {
 
     /**
      * Few long rows: each row cut into segments; phase 1 computes each segment's max and its sum relative to that
-     * max (softmax also stores the exps); the caller merges them per row; phase 2 rescales or writes log-softmax.
+     * max (softmax also stores the exps); phase 2, once its row's segments are through phase 1, merges them and
+     * rescales or writes log-softmax: both phases in one {@link WorkerPool#runPhased} job.
      */
     private void splitRows(boolean log, float[] in, int inOffset, float[] out, int outOffset, int rows, int cols,
                            float t) {
@@ -144,8 +145,8 @@ final class CpuBackend implements ComputeBackend {
 
     private void splitRowsPaused(boolean log, float[] in, int inOffset, float[] out, int outOffset, int rows,
                                  int cols, float t) {
-        // One segment per thread: the caller and each helper then mostly claim the same segment in both phases, so
-        // its exps stay in that core's cache. Up to 4 per thread (so that a descheduled helper held up less) measured
+        // One segment per thread: the caller and each helper then take the same segment in both phases (while the
+        // helpers keep up), so its exps stay in that core's cache. Up to 4 per thread (so that a descheduled helper held up less) measured
         // 1.2-1.4x slower: 1×1048576 softmax 247 against 180 µs, 1×65536 19.2 against 14.3 µs (2 threads, AVX-512).
         int segments = threads;
         int segLen = ceilTo((cols + segments - 1) / segments, SEGMENT_ALIGN);
@@ -153,37 +154,34 @@ final class CpuBackend implements ComputeBackend {
         int pieces = rows * segs;
         float[] segMax = new float[pieces];
         double[] segSum = new double[pieces];
-        pool.run(pieces, 1, (from, to) -> {
-            for (int p = from; p < to; p++) {
-                int r = p / segs;
-                int start = (p % segs) * segLen;
-                int n = Math.min(segLen, cols - start);
-                int i = inOffset + r * cols + start;
-                int o = outOffset + r * cols + start;
-                if (log && RowKernels.blockedSum(n)) {
-                    double sum = kernels.maxExpSum(in, i, n, t, segMax, p);
-                    if (sum == sum) {
-                        segSum[p] = sum;
-                        continue;
-                    }
-                }
-                float m = kernels.max(in, i, n);
-                segMax[p] = m;
-                if (m == Float.NEGATIVE_INFINITY) {
-                    // exp(−Inf − (−Inf)) would be NaN: the segment contributes nothing unless the whole row is −Inf.
-                    segSum[p] = 0;
-                    if (!log) {
-                        Arrays.fill(out, o, o + n, 0f);
-                    }
-                } else {
-                    segSum[p] = log ? kernels.expSum(in, i, n, m, t)
-                            : kernels.softmaxExpStoreSum(in, i, out, o, n, m, t);
+        pool.runPhased(pieces, segs, p -> {
+            int r = p / segs;
+            int start = (p % segs) * segLen;
+            int n = Math.min(segLen, cols - start);
+            int i = inOffset + r * cols + start;
+            int o = outOffset + r * cols + start;
+            if (log && RowKernels.blockedSum(n)) {
+                double sum = kernels.maxExpSum(in, i, n, t, segMax, p);
+                if (sum == sum) {
+                    segSum[p] = sum;
+                    return;
                 }
             }
-        });
-        float[] rowMax = new float[rows];
-        double[] rowSum = new double[rows];
-        for (int r = 0; r < rows; r++) {
+            float m = kernels.max(in, i, n);
+            segMax[p] = m;
+            if (m == Float.NEGATIVE_INFINITY) {
+                // exp(−Inf − (−Inf)) would be NaN: the segment contributes nothing unless the whole row is −Inf.
+                segSum[p] = 0;
+                if (!log) {
+                    Arrays.fill(out, o, o + n, 0f);
+                }
+            } else {
+                segSum[p] = log ? kernels.expSum(in, i, n, m, t) : kernels.softmaxExpStoreSum(in, i, out, o, n, m, t);
+            }
+        }, p -> {
+            // Each segment merges its row's segments itself: the same values in the same order, so the same row
+            // max and sum on every thread, and no step between the phases.
+            int r = p / segs;
             float m = Float.NEGATIVE_INFINITY;
             boolean nan = false;
             for (int s = 0; s < segs; s++) {
@@ -196,21 +194,14 @@ final class CpuBackend implements ComputeBackend {
             for (int s = 0; s < segs; s++) {
                 sum += segSum[r * segs + s] * Math.exp(((double) segMax[r * segs + s] - m) * t);
             }
-            rowMax[r] = m;
-            rowSum[r] = sum;
-        }
-        pool.run(pieces, 1, (from, to) -> {
-            for (int p = from; p < to; p++) {
-                int r = p / segs;
-                int start = (p % segs) * segLen;
-                int n = Math.min(segLen, cols - start);
-                if (log) {
-                    kernels.logSoftmaxStore(in, inOffset + r * cols + start, out, outOffset + r * cols + start, n,
-                            rowMax[r], t, (float) Math.log(rowSum[r]));
-                } else {
-                    double factor = Math.exp(((double) segMax[p] - rowMax[r]) * t) / rowSum[r];
-                    kernels.scale(out, outOffset + r * cols + start, n, (float) factor);
-                }
+            int start = (p % segs) * segLen;
+            int n = Math.min(segLen, cols - start);
+            if (log) {
+                kernels.logSoftmaxStore(in, inOffset + r * cols + start, out, outOffset + r * cols + start, n, m, t,
+                        (float) Math.log(sum));
+            } else {
+                double factor = Math.exp(((double) segMax[p] - m) * t) / sum;
+                kernels.scale(out, outOffset + r * cols + start, n, (float) factor);
             }
         });
     }

@@ -1,14 +1,16 @@
 package io.softmaxcl.internal.cpu;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * Daemon helper threads that share a job with the calling thread. Each helper spins briefly after a job before it
  * parks, so that back-to-back calls reach it without a wake-up (a park/unpark handoff cost 10–50 µs and left the
- * second core idle for a third of a 250 µs call). Chunks are claimed from a counter, so the caller works too and
- * finishes the job alone when every helper is busy or late (no deadlock between concurrent callers).
+ * second core idle for a third of a 250 µs call). Chunks are claimed (from a counter, or by a flag per piece in a
+ * {@link #runPhased} job), so the caller works too and finishes the job alone when every helper is busy or late (no
+ * deadlock between concurrent callers).
  */
 final class WorkerPool {
 
@@ -28,7 +30,7 @@ final class WorkerPool {
         int id = POOLS.incrementAndGet();
         this.helpers = new Helper[helpers];
         for (int h = 0; h < helpers; h++) {
-            Helper helper = new Helper("softmaxcl-cpu-" + id + "-" + (h + 1));
+            Helper helper = new Helper("softmaxcl-cpu-" + id + "-" + (h + 1), h + 1);
             this.helpers[h] = helper;
             helper.start();
         }
@@ -36,14 +38,39 @@ final class WorkerPool {
 
     /** Runs {@code task} over {@code [0, count)} in chunks of {@code chunk}, on the caller and idle helpers. */
     void run(int count, int chunk, RangeTask task) {
-        Job job = new Job(task, count, chunk, Thread.currentThread());
+        start(new Job(task, count, chunk, Thread.currentThread(), 0, 0, null, null));
+    }
+
+    /** Work on one piece of a {@link #runPhased} job. */
+    interface PieceTask {
+        void run(int piece);
+    }
+
+    /**
+     * Runs {@code first} and then {@code second} on each piece of {@code [0, count)} in one job: {@code second(p)}
+     * starts once {@code first} has run on every piece of p's group (the {@code group} consecutive pieces that hold
+     * p), on whichever thread. Party k (the caller 0, helper h h + 1) takes the pieces {@code p ≡ k} modulo the
+     * parties first, in both phases, then any left: while every helper keeps up each piece's two phases run on
+     * the same core, so what the first leaves in that core's cache is there for the second (split rows: exps
+     * stored, then scaled). One job instead of two saves a hand-off: here a cache line takes 350 ns to go to the
+     * other core and back (a C ping-pong), and each job costs the helper's first look at it, its claim and its
+     * completion's way back to the caller. One 32000-column row on 2 threads (public API, medians of 1 s windows,
+     * 3–4 JVMs each, alternating the two jobs and this one): softmax 2.6–3.3 → 2.5 µs while both cores ran at
+     * full speed, 4.2–4.7 → 3.7–3.9 in windows where they did not (the machine passes between the two modes by
+     * itself); log-softmax 3.6–5.2 → 3.1–4.8.
+     */
+    void runPhased(int count, int group, PieceTask first, PieceTask second) {
+        start(new Job(null, count, 1, Thread.currentThread(), helpers.length + 1, group, first, second));
+    }
+
+    private void start(Job job) {
         int offers = Math.min(helpers.length, job.chunks - 1);
         for (int h = 0; h < helpers.length && offers > 0; h++) {
             if (helpers[h].offer(job)) {
                 offers--;
             }
         }
-        job.run();
+        job.run(0);
         job.awaitDone();
     }
 
@@ -55,12 +82,14 @@ final class WorkerPool {
 
     /** One helper thread: holds at most one job; a job whose chunks are all claimed may be replaced. */
     private static final class Helper extends Thread {
-        private static final Job STOP = new Job((from, to) -> { }, 0, 1, null);
+        private static final Job STOP = new Job((from, to) -> { }, 0, 1, null, 0, 0, null, null);
         private final AtomicReference<Job> slot = new AtomicReference<>();
+        private final int party;
         private volatile boolean parked;
 
-        Helper(String name) {
+        Helper(String name, int party) {
             super(name);
+            this.party = party;
             setDaemon(true);
         }
 
@@ -88,7 +117,7 @@ final class WorkerPool {
                     return;
                 }
                 if (job != null) {
-                    job.run();
+                    job.run(party);
                     slot.compareAndSet(job, null);
                     idleSince = System.nanoTime();
                     spin = 0;
@@ -109,22 +138,44 @@ final class WorkerPool {
         }
     }
 
+    /**
+     * Chunks of a range, claimed in order from a counter; or the pieces of a {@link #runPhased} job, each claimed
+     * by a flag in each phase.
+     */
     private static final class Job {
+        /** Phased pieces' states, in order: free, first claimed, first done, second claimed. */
+        private static final int FREE = 0;
+        private static final int FIRST = 1;
+        private static final int READY = 2;
+        private static final int SECOND = 3;
+
         private final RangeTask task;
         private final int count;
         private final int chunk;
         final int chunks;
         private final Thread owner;
+        private final int parties;
+        private final int group;
+        private final PieceTask first;
+        private final PieceTask second;
+        private final AtomicIntegerArray state;
+        /** Chunks claimed (counter mode: the next one to claim; phased: pieces whose second phase is claimed). */
         private final AtomicInteger next = new AtomicInteger();
         private final AtomicInteger done = new AtomicInteger();
         private volatile Throwable failure;
 
-        Job(RangeTask task, int count, int chunk, Thread owner) {
+        Job(RangeTask task, int count, int chunk, Thread owner, int parties, int group, PieceTask first,
+            PieceTask second) {
             this.task = task;
             this.count = count;
             this.chunk = chunk;
             this.chunks = (count + chunk - 1) / chunk;
             this.owner = owner;
+            this.parties = parties;
+            this.group = group;
+            this.first = first;
+            this.second = second;
+            this.state = first != null ? new AtomicIntegerArray(chunks) : null;
         }
 
         /** True when no chunk is left to claim (a helper holding this job has nothing more to do for it). */
@@ -132,17 +183,74 @@ final class WorkerPool {
             return next.get() >= chunks;
         }
 
-        void run() {
-            int c;
-            while ((c = next.getAndIncrement()) < chunks) {
+        void run(int party) {
+            if (first == null) {
+                int c;
+                while ((c = next.getAndIncrement()) < chunks) {
+                    try {
+                        task.run(c * chunk, Math.min(count, (c + 1) * chunk));
+                    } catch (Throwable e) {
+                        failure = e;
+                    }
+                    finished();
+                }
+                return;
+            }
+            int own = party % parties;
+            for (int p = own; p < chunks; p += parties) {
+                runFirst(p);
+            }
+            for (int p = 0; p < chunks; p++) {
+                runFirst(p);
+            }
+            // Every piece's first phase is now claimed, so a wait below is for one that is running.
+            for (int p = own; p < chunks && !claimed(); p += parties) {
+                runSecond(p);
+            }
+            for (int p = 0; p < chunks && !claimed(); p++) {
+                runSecond(p);
+            }
+        }
+
+        private void runFirst(int p) {
+            if (state.get(p) == FREE && state.compareAndSet(p, FREE, FIRST)) {
                 try {
-                    task.run(c * chunk, Math.min(count, (c + 1) * chunk));
+                    first.run(p);
+                } catch (Throwable e) {
+                    failure = e;
+                } finally {
+                    state.set(p, READY);
+                }
+            }
+        }
+
+        private void runSecond(int p) {
+            if (state.get(p) == SECOND) {
+                return;
+            }
+            int from = p / group * group;
+            int to = Math.min(chunks, from + group);
+            for (int q = from; q < to; q++) {
+                while (state.get(q) < READY) {
+                    Thread.onSpinWait();
+                }
+            }
+            if (state.compareAndSet(p, READY, SECOND)) {
+                next.incrementAndGet();
+                try {
+                    if (failure == null) {
+                        second.run(p);
+                    }
                 } catch (Throwable e) {
                     failure = e;
                 }
-                if (done.incrementAndGet() == chunks) {
-                    LockSupport.unpark(owner);
-                }
+                finished();
+            }
+        }
+
+        private void finished() {
+            if (done.incrementAndGet() == chunks) {
+                LockSupport.unpark(owner);
             }
         }
 
