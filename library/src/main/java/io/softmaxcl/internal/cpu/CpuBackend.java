@@ -113,7 +113,7 @@ final class CpuBackend implements ComputeBackend {
                     } else if (pipelined) {
                         kernels.cachedSoftmaxRows(in, i, out, o, to - from, cols, t, scratch);
                     } else {
-                        kernels.softmaxRows(in, i, out, o, to - from, cols, t, scratch);
+                        kernels.streamedSoftmaxRows(in, i, out, o, to - from, cols, t, scratch);
                     }
                 });
             }

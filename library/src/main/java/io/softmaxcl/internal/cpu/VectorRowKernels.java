@@ -426,6 +426,86 @@ final class VectorRowKernels extends ScalarRowKernels {
         return rescaled(runs, sums, runs.length, run, t) + expSumOnly(x, i + j, n - j, run, t);
     }
 
+    /**
+     * {@link RowKernels#maxExpStoreSum} in one method, {@link #maxExpSum}'s shape with {@link #softmaxExpStore}'s
+     * arithmetic: each whole block's max by integer reductions, then its exps stored and summed while the block is
+     * in L1; the last block by {@link #max} and {@link #softmaxExpStoreSum}. A NaN is caught exactly, by the
+     * integer max of the elements' bits without their sign (above +Inf's bits only for a NaN), not by a riding sum:
+     * a sum that overflows to +Inf and then meets −Inf would send a finite row to the NaN answer, and y may be x,
+     * whose early blocks are gone by then. Streamed from memory, two threads, one row at a time each (a throwaway
+     * main): 64×151936 3.46 → 2.86 ns per 16 elements against max, exp-store and scale passes, 256×50257 3.12 → 2.83.
+     */
+    @Override
+    double maxExpStoreSum(float[] x, int i, float[] y, int o, int n, float t, float[] runs) {
+        float[] lanes = LaneSum.buffer();
+        int hi = Float.floatToRawIntBits(Math.min(EXP_ZERO / t, Float.MAX_VALUE));
+        FloatVector scale = FloatVector.broadcast(S, -t * LOG2E);
+        FloatVector vmagic = FloatVector.broadcast(S, EXP_MAGIC);
+        FloatVector c0 = FloatVector.broadcast(S, G4);
+        FloatVector c1 = FloatVector.broadcast(S, G3);
+        FloatVector c2 = FloatVector.broadcast(S, G2);
+        FloatVector c3 = FloatVector.broadcast(S, G1);
+        FloatVector c4 = FloatVector.broadcast(S, 1f);
+        int blocks = runs.length - 1;
+        double[] sums = new double[blocks];
+        float run = Float.NEGATIVE_INFINITY;
+        int magnitude = 0;
+        boolean plusInf = false;
+        int j = 0;
+        for (int b = 0; b < blocks; b++, j += MAX_SUM_BLOCK) {
+            IntVector hi0 = IntVector.broadcast(IS, Integer.MIN_VALUE);
+            IntVector hi1 = hi0;
+            IntVector lo0 = IntVector.broadcast(IS, Integer.MAX_VALUE);
+            IntVector lo1 = lo0;
+            IntVector a0 = IntVector.zero(IS);
+            for (int s = 0; s < MAX_SUM_BLOCK; s += 2 * L) {
+                IntVector b0 = FloatVector.fromArray(S, x, i + j + s).reinterpretAsInts();
+                IntVector b1 = FloatVector.fromArray(S, x, i + j + s + L).reinterpretAsInts();
+                hi0 = hi0.max(b0);
+                lo0 = lo0.min(b0);
+                hi1 = hi1.max(b1);
+                lo1 = lo1.min(b1);
+                a0 = a0.max(b0.and(Integer.MAX_VALUE)).max(b1.and(Integer.MAX_VALUE));
+            }
+            magnitude = Math.max(magnitude, a0.reduceLanes(VectorOperators.MAX));
+            int h = hi0.max(hi1).reduceLanes(VectorOperators.MAX);
+            float m = Float.intBitsToFloat(h >= 0 ? h : lo0.min(lo1).reduceLanes(VectorOperators.MIN));
+            plusInf |= m == Float.POSITIVE_INFINITY;
+            run = m > run ? m : run;
+            runs[b] = run;
+            // As in maxExpSum: while the max so far is −Inf, every exp clamps to +0 from −MAX_VALUE.
+            FloatVector vmax = FloatVector.broadcast(S, run == Float.NEGATIVE_INFINITY ? -Float.MAX_VALUE : run);
+            double blockSum = 0;
+            for (int c = 0; c < MAX_SUM_BLOCK; c += BLOCK_CHUNK) {
+                FloatVector acc = FloatVector.zero(S);
+                for (int s = 0; s < BLOCK_CHUNK; s += L) {
+                    FloatVector d = vmax.sub(FloatVector.fromArray(S, x, i + j + c + s))
+                            .reinterpretAsInts().min(hi).reinterpretAsFloats();
+                    FloatVector k = d.fma(scale, vmagic);
+                    FloatVector f = d.fma(scale, vmagic.sub(k));
+                    FloatVector p = f.fma(c0, c1).fma(f, c2).fma(f, c3).fma(f, c4);
+                    FloatVector e = p.mul(k.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23)
+                            .reinterpretAsFloats());
+                    e.intoArray(y, o + j + c + s);
+                    acc = acc.add(e);
+                }
+                acc.intoArray(lanes, 0);
+                blockSum += LaneSum.of(lanes);
+            }
+            sums[b] = blockSum;
+        }
+        float m = max(x, i + j, n - j);
+        if (plusInf || magnitude > 0x7f800000 || !(m < Float.POSITIVE_INFINITY)) {
+            return Double.NaN;
+        }
+        run = m > run ? m : run;
+        if (run == Float.NEGATIVE_INFINITY) {
+            return Double.NaN;
+        }
+        runs[blocks] = run;
+        return rescaled(runs, sums, blocks, run, t) + softmaxExpStore(x, i + j, y, o + j, n - j, run, t, 0);
+    }
+
     /** Elements of a whole block of {@link #maxExpSum} summed in one float accumulator per lane (expSumOnly's). */
     static final int BLOCK_CHUNK = Math.min(SUM_BLOCK, MAX_SUM_BLOCK);
 

@@ -40,7 +40,8 @@ final class WarmupWorkload {
     private final float[] specialLoss = new float[SPECIAL_ROWS];
     private final float[] tiny = new float[TINY_ROWS * TINY_COLS];
     /**
-     * Rows whose log-sums go block by block ({@link RowKernels#maxExpSum}): finite, all negative, a NaN and a +Inf
+     * Rows whose log-sums (and streamed softmax) go block by block ({@link RowKernels#maxExpSum},
+     * {@link RowKernels#maxExpStoreSum}): finite, all negative, a NaN and a +Inf
      * in a later whole block, a first block of −Inf, all −Inf, a max rising in every block, a NaN and a +Inf in the
      * last block.
      */
@@ -145,6 +146,7 @@ final class WarmupWorkload {
                 0, 0.5f, rowScratch);
         k.pipelinedLogSoftmaxRows(blocked, 0, blockedOut, 0, BLOCKED_ROWS, BLOCKED_COLS, t, rowScratch);
         k.logSoftmaxRows(blocked, 0, blockedOut, 0, BLOCKED_ROWS, BLOCKED_COLS, t, rowScratch);
+        k.streamedSoftmaxRows(blocked, 0, blockedOut, 0, BLOCKED_ROWS, BLOCKED_COLS, t, rowScratch);
         k.softmaxRows(tinySpecial, 0, tinyOut, 0, TINY_ROWS, TINY_COLS, t, scratch);
         k.logSoftmaxRows(tinySpecial, 0, tinyOut, 0, TINY_ROWS, TINY_COLS, t, scratch);
         k.crossEntropyRows(tinySpecial.clone(), 0, TINY_ROWS, TINY_COLS, tinyTargets, 0, -100, 0.1, tinyLoss, 0,

@@ -302,6 +302,75 @@ class VectorRowKernelsTest {
     }
 
     /**
+     * Streamed softmax stores each block's exps relative to the max so far and rescales each run of blocks at the
+     * end ({@link RowKernels#blockedSoftmaxRow}): against float64 for rows whose max rises in every block, jumps in
+     * the last block, or follows a −Inf prefix, in place too; a NaN of either sign or a +Inf in a whole block or in
+     * the last one makes the row NaN; a row whose elements overflow a float sum and then meet −Inf is finite.
+     */
+    @Test
+    void streamedSoftmaxRescalesEachBlockFromTheMaxSoFar() {
+        int block = RowKernels.MAX_SUM_BLOCK;
+        SplittableRandom random = new SplittableRandom(31);
+        for (RowKernels kernels : new RowKernels[] {new VectorRowKernels(), new ScalarRowKernels()}) {
+            for (int n : new int[] {2 * block, 2 * block + 1, 3 * block - 1, 5 * block + 17, 20000}) {
+                for (int shape = 0; shape < 5; shape++) {
+                    for (float t : new float[] {1f, 0.5f, 3f}) {
+                        float[] x = new float[n];
+                        for (int j = 0; j < n; j++) {
+                            x[j] = switch (shape) {
+                                case 0 -> j * (40f / n) + (float) random.nextGaussian(); // rises in every block
+                                case 4 -> j % 64 < 2 ? 3e38f : -1e38f; // float sums overflow, then meet −Inf
+                                default -> (float) (random.nextGaussian() * 4);
+                            };
+                        }
+                        if (shape == 1) {
+                            x[n - 1 - random.nextInt(block)] = 25f; // the last block alone raises it, far
+                        }
+                        if (shape == 3) {
+                            java.util.Arrays.fill(x, 0, n / 2 + 3, Float.NEGATIVE_INFINITY);
+                        }
+                        if (shape == 4) {
+                            x[block + 33] = Float.NEGATIVE_INFINITY;
+                            x[n - 5] = Float.NEGATIVE_INFINITY;
+                        }
+                        String what = kernels.description() + " n=" + n + " shape " + shape + " t=" + t;
+                        double[] want = Reference.softmax(x, 0, 1, n, t);
+                        float[] rows = new float[3 * n];
+                        System.arraycopy(x, 0, rows, n, n);
+                        float[] y = new float[3 * n];
+                        kernels.streamedSoftmaxRows(rows, n, y, n, 1, n, t, new float[kernels.scratchSize(n)]);
+                        assertClose(want, y, n, n, 1e-5, 1e-36, what);
+                        kernels.streamedSoftmaxRows(rows, n, rows, n, 1, n, t, new float[kernels.scratchSize(n)]);
+                        assertClose(want, rows, n, n, 1e-5, 1e-36, what + " (in place)");
+                    }
+                }
+            }
+            int n = 5 * block + 17;
+            for (float special : new float[] {Float.NaN, NEGATIVE_NAN, Float.POSITIVE_INFINITY}) {
+                for (int at : new int[] {0, block + 7, 3 * block + 1, 4 * block + 9, n - 1}) {
+                    float[] x = new float[n];
+                    for (int j = 0; j < n; j++) {
+                        x[j] = (float) (random.nextGaussian() * 4);
+                    }
+                    x[at] = special;
+                    float[] y = new float[n];
+                    kernels.streamedSoftmaxRows(x, 0, y, 0, 1, n, 1f, new float[kernels.scratchSize(n)]);
+                    for (int j = 0; j < n; j++) {
+                        assertTrue(Float.isNaN(y[j]), kernels.description() + " " + special + " at " + at
+                                + ": y[" + j + "] = " + y[j]);
+                    }
+                }
+            }
+            float[] allMinusInf = new float[n];
+            java.util.Arrays.fill(allMinusInf, Float.NEGATIVE_INFINITY);
+            kernels.streamedSoftmaxRows(allMinusInf, 0, allMinusInf, 0, 1, n, 1f, new float[kernels.scratchSize(n)]);
+            for (float v : allMinusInf) {
+                assertTrue(Float.isNaN(v), kernels.description() + " all −Inf: " + v);
+            }
+        }
+    }
+
+    /**
      * The same bits however far the JIT has got: the pipelined and row-by-row log-softmax and softmax, and the sums,
      * called until C2 has compiled them (at different moments), must keep agreeing with each other and with their
      * own first, interpreted, answer. On JDK 23+ C2 adds {@code reduceLanes(ADD)}'s lanes in another order than the
