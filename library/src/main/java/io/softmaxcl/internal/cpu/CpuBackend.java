@@ -146,8 +146,9 @@ final class CpuBackend implements ComputeBackend {
     private void splitRowsPaused(boolean log, float[] in, int inOffset, float[] out, int outOffset, int rows,
                                  int cols, float t) {
         // One segment per thread: the caller and each helper then take the same segment in both phases (while the
-        // helpers keep up), so its exps stay in that core's cache. Up to 4 per thread (so that a descheduled helper held up less) measured
-        // 1.2-1.4x slower: 1×1048576 softmax 247 against 180 µs, 1×65536 19.2 against 14.3 µs (2 threads, AVX-512).
+        // helpers keep up), so its exps stay in that core's cache. Up to 4 per thread (so that a descheduled helper
+        // held up less) measured 1.2-1.4x slower: 1×1048576 softmax 247 against 180 µs, 1×65536 19.2 against 14.3 µs
+        // (2 threads, AVX-512).
         int segments = threads;
         int segLen = ceilTo((cols + segments - 1) / segments, SEGMENT_ALIGN);
         int segs = (cols + segLen - 1) / segLen;

@@ -429,7 +429,7 @@ final class VectorRowKernels extends ScalarRowKernels {
     /**
      * {@link RowKernels#maxExpStoreSum} in one method, {@link #maxExpSum}'s shape with {@link #softmaxExpStore}'s
      * arithmetic: each whole block's max by integer reductions, then its exps stored and summed while the block is
-     * in L1; the last block by {@link #max} and {@link #softmaxExpStoreSum}. A NaN is caught exactly, by the
+     * in L1; the last block by {@link #max} and {@link #softmaxExpStore}. A NaN is caught exactly, by the
      * integer max of the elements' bits without their sign (above +Inf's bits only for a NaN), not by a riding sum:
      * a sum that overflows to +Inf and then meets −Inf would send a finite row to the NaN answer, and y may be x,
      * whose early blocks are gone by then. Streamed from memory, two threads, one row at a time each (a throwaway
