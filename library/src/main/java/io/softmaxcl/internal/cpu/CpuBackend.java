@@ -19,10 +19,16 @@ final class CpuBackend implements ComputeBackend {
     /** Each parallel chunk gets at least this many elements. */
     private static final int MIN_CHUNK_ELEMENTS = 1 << 14;
     /**
-     * Softmax calls up to this size (16 MiB of float input) take {@link RowKernels#cachedSoftmaxRows}: AVX-512,
-     * 2 threads, 4096×1000 and 64×65536 measured 1.3× faster pipelined, 512×50257 and 64×151936 0.90–1.10×.
+     * Softmax calls up to this size (8 MiB of float input: input and output together half of a 32 MiB L3, shared
+     * with whatever else runs) take {@link RowKernels#cachedSoftmaxRows}, larger ones
+     * {@link RowKernels#streamedSoftmaxRows}. At 16 MiB (32 MiB in and out) the pipeline lost on a Zen 4 whose
+     * L3 other tenants share: public API, 2 threads, both paths interleaved in one JVM, median of the per-round
+     * time ratios, streamed against pipelined: 4096×1000 0.77–0.99 (median 0.85, six JVMs), 64×65536 0.86–1.25
+     * (four, median 0.90), 128×32000 0.91–0.96 (two); 1024×4000 lost, 0.98–1.21 (six, median 1.08), 2048×2000
+     * 0.90–1.09 (three). (On a Zen 5, before the row kernels had whole-block loops,
+     * 4096×1000 and 64×65536 had measured 1.3× faster pipelined at 16 MiB.)
      */
-    private static final long CACHED_MAX_ELEMENTS = 1 << 22;
+    private static final long CACHED_MAX_ELEMENTS = 1 << 21;
     private static final int CACHED_CHUNK_ROWS = 4;
     /**
      * Log-softmax takes {@link RowKernels#pipelinedLogSoftmaxRows} for rows at least this long (public API, 2
