@@ -1,7 +1,6 @@
 package io.softmaxcl.internal.cpu;
 
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
@@ -38,7 +37,7 @@ final class WorkerPool {
 
     /** Runs {@code task} over {@code [0, count)} in chunks of {@code chunk}, on the caller and idle helpers. */
     void run(int count, int chunk, RangeTask task) {
-        start(new Job(task, count, chunk, Thread.currentThread(), 0, 0, null, null));
+        start(new RangeJob(task, count, chunk, Thread.currentThread()));
     }
 
     /** Work on one piece of a {@link #runPhased} job. */
@@ -60,7 +59,7 @@ final class WorkerPool {
      * itself); log-softmax 3.6–5.2 → 3.1–4.8.
      */
     void runPhased(int count, int group, PieceTask first, PieceTask second) {
-        start(new Job(null, count, 1, Thread.currentThread(), helpers.length + 1, group, first, second));
+        start(new PhasedJob(count, group, first, second, helpers.length + 1, Thread.currentThread()));
     }
 
     private void start(Job job) {
@@ -71,7 +70,7 @@ final class WorkerPool {
             }
         }
         job.run(0);
-        job.awaitDone();
+        job.awaitDone(SPIN_NANOS);
     }
 
     void close() {
@@ -82,7 +81,7 @@ final class WorkerPool {
 
     /** One helper thread: holds at most one job; a job whose chunks are all claimed may be replaced. */
     private static final class Helper extends Thread {
-        private static final Job STOP = new Job((from, to) -> { }, 0, 1, null, 0, 0, null, null);
+        private static final Job STOP = new RangeJob((from, to) -> { }, 0, 1, null);
         private final AtomicReference<Job> slot = new AtomicReference<>();
         private final int party;
         private volatile boolean parked;
@@ -134,142 +133,6 @@ final class WorkerPool {
                 }
                 parked = false;
                 idleSince = System.nanoTime();
-            }
-        }
-    }
-
-    /**
-     * Chunks of a range, claimed in order from a counter; or the pieces of a {@link #runPhased} job, each claimed
-     * by a flag in each phase.
-     */
-    private static final class Job {
-        /** Phased pieces' states, in order: free, first claimed, first done, second claimed. */
-        private static final int FREE = 0;
-        private static final int FIRST = 1;
-        private static final int READY = 2;
-        private static final int SECOND = 3;
-
-        private final RangeTask task;
-        private final int count;
-        private final int chunk;
-        final int chunks;
-        private final Thread owner;
-        private final int parties;
-        private final int group;
-        private final PieceTask first;
-        private final PieceTask second;
-        private final AtomicIntegerArray state;
-        /** Chunks claimed (counter mode: the next one to claim; phased: pieces whose second phase is claimed). */
-        private final AtomicInteger next = new AtomicInteger();
-        private final AtomicInteger done = new AtomicInteger();
-        private volatile Throwable failure;
-
-        Job(RangeTask task, int count, int chunk, Thread owner, int parties, int group, PieceTask first,
-            PieceTask second) {
-            this.task = task;
-            this.count = count;
-            this.chunk = chunk;
-            this.chunks = (count + chunk - 1) / chunk;
-            this.owner = owner;
-            this.parties = parties;
-            this.group = group;
-            this.first = first;
-            this.second = second;
-            this.state = first != null ? new AtomicIntegerArray(chunks) : null;
-        }
-
-        /** True when no chunk is left to claim (a helper holding this job has nothing more to do for it). */
-        boolean claimed() {
-            return next.get() >= chunks;
-        }
-
-        void run(int party) {
-            if (first == null) {
-                int c;
-                while ((c = next.getAndIncrement()) < chunks) {
-                    try {
-                        task.run(c * chunk, Math.min(count, (c + 1) * chunk));
-                    } catch (Throwable e) {
-                        failure = e;
-                    }
-                    finished();
-                }
-                return;
-            }
-            int own = party % parties;
-            for (int p = own; p < chunks; p += parties) {
-                runFirst(p);
-            }
-            for (int p = 0; p < chunks; p++) {
-                runFirst(p);
-            }
-            // Every piece's first phase is now claimed, so a wait below is for one that is running.
-            for (int p = own; p < chunks && !claimed(); p += parties) {
-                runSecond(p);
-            }
-            for (int p = 0; p < chunks && !claimed(); p++) {
-                runSecond(p);
-            }
-        }
-
-        private void runFirst(int p) {
-            if (state.get(p) == FREE && state.compareAndSet(p, FREE, FIRST)) {
-                try {
-                    first.run(p);
-                } catch (Throwable e) {
-                    failure = e;
-                } finally {
-                    state.set(p, READY);
-                }
-            }
-        }
-
-        private void runSecond(int p) {
-            if (state.get(p) == SECOND) {
-                return;
-            }
-            int from = p / group * group;
-            int to = Math.min(chunks, from + group);
-            for (int q = from; q < to; q++) {
-                while (state.get(q) < READY) {
-                    Thread.onSpinWait();
-                }
-            }
-            if (state.compareAndSet(p, READY, SECOND)) {
-                next.incrementAndGet();
-                try {
-                    if (failure == null) {
-                        second.run(p);
-                    }
-                } catch (Throwable e) {
-                    failure = e;
-                }
-                finished();
-            }
-        }
-
-        private void finished() {
-            if (done.incrementAndGet() == chunks) {
-                LockSupport.unpark(owner);
-            }
-        }
-
-        void awaitDone() {
-            long start = System.nanoTime();
-            for (int spin = 0; done.get() < chunks; spin++) {
-                // The missing chunks are running on a helper right now: worth spinning for a while.
-                if ((spin & 63) != 63 || System.nanoTime() - start < SPIN_NANOS) {
-                    Thread.onSpinWait();
-                } else {
-                    LockSupport.park(this);
-                }
-            }
-            Throwable e = failure;
-            if (e instanceof RuntimeException re) {
-                throw re;
-            }
-            if (e instanceof Error err) {
-                throw err;
             }
         }
     }
