@@ -51,9 +51,19 @@ final class Cl {
         }
     }
 
+    /**
+     * Held around clCreateContext and clReleaseContext: JOCL's natives record every context in one std::map with
+     * no lock of their own, and engines opened and closed from several threads at once crashed the JVM inside it
+     * (SIGSEGV in std::_Rb_tree_insert_and_rebalance; {@code OpenClConcurrencyTest}).
+     */
+    private static final Object CONTEXTS = new Object();
+
     static cl_context createContext(cl_device_id device) {
         int[] rc = new int[1];
-        cl_context c = CL.clCreateContext(null, 1, new cl_device_id[] {device}, null, null, rc);
+        cl_context c;
+        synchronized (CONTEXTS) {
+            c = CL.clCreateContext(null, 1, new cl_device_id[] {device}, null, null, rc);
+        }
         check(rc[0], "clCreateContext");
         LIVE.incrementAndGet();
         return c;
@@ -182,7 +192,14 @@ final class Cl {
     }
 
     static void release(cl_context c) {
-        if (c != null && CL.clReleaseContext(c) == CL.CL_SUCCESS) {
+        if (c == null) {
+            return;
+        }
+        int rc;
+        synchronized (CONTEXTS) {
+            rc = CL.clReleaseContext(c);
+        }
+        if (rc == CL.CL_SUCCESS) {
             LIVE.decrementAndGet();
         }
     }

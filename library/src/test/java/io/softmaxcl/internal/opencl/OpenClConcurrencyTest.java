@@ -78,4 +78,34 @@ class OpenClConcurrencyTest {
         }
         assertEquals(baseline, OpenClBackends.liveObjects());
     }
+
+    /**
+     * JOCL's clCreateContext and clReleaseContext keep every context in one native std::map without a lock: created
+     * and released from several threads at once it crashed the JVM (SIGSEGV in std::_Rb_tree_insert_and_rebalance,
+     * CI on PoCL, engines opened concurrently). A crash takes the test JVM down, so this fails the build.
+     */
+    @Test
+    void contextsCreatedAndReleasedFromManyThreadsAtOnce() throws Exception {
+        OpenClTestData.backend();
+        ClDevice device = OpenClRuntime.devices().get(0);
+        long baseline = OpenClBackends.liveObjects();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                futures.add(pool.submit(() -> {
+                    for (int i = 0; i < 300; i++) {
+                        Cl.release(Cl.createContext(device.id()));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(baseline, OpenClBackends.liveObjects());
+    }
 }
