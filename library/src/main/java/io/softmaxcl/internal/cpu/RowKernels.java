@@ -221,6 +221,15 @@ abstract class RowKernels {
         return 0;
     }
 
+    /**
+     * True when a log-softmax row of {@code n} ({@link #blockedSum} length) takes its sum in two passes, the max and
+     * then the exp-sum relative to it, instead of {@link #maxExpSum}'s one; such rows take no pipeline, whose fused
+     * loop has maxExpSum's arithmetic.
+     */
+    boolean twoPassLogSum(int n) {
+        return false;
+    }
+
     /** Rows {@link #softmaxRows} handles together; parallel chunks are cut at multiples of it. */
     int rowBlock(int cols) {
         return 1;
@@ -233,7 +242,12 @@ abstract class RowKernels {
     }
 
     final void logSoftmaxRow(float[] x, int i, float[] y, int o, int n, float t) {
-        if (blockedSum(n)) {
+        logSoftmaxRow(x, i, y, o, n, t, blockedSum(n) && !twoPassLogSum(n));
+    }
+
+    /** {@link #logSoftmaxRow} with its sum by {@link #maxExpSum} when {@code blocked} (the pipeline's arithmetic). */
+    final void logSoftmaxRow(float[] x, int i, float[] y, int o, int n, float t, boolean blocked) {
+        if (blocked) {
             float[] max = new float[1];
             double sum = maxExpSum(x, i, n, t, max, 0);
             if (sum == sum) {

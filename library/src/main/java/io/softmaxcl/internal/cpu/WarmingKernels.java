@@ -195,4 +195,9 @@ final class WarmingKernels extends RowKernels {
     int streamedLogPipelineCols() {
         return vector.streamedLogPipelineCols();
     }
+
+    @Override
+    boolean twoPassLogSum(int n) {
+        return current().twoPassLogSum(n);
+    }
 }

@@ -290,10 +290,17 @@ class VectorRowKernelsTest {
                         kernels.logSoftmaxRow(rows, n, y, n, n, t);
                         assertClose(Reference.logSoftmax(x, 0, 1, n, t), y, n, n, 1e-5, 1e-5, what);
                         if (kernels instanceof VectorRowKernels) {
-                            kernels.logSoftmaxRow(rows, 0, y, 0, n, t);
+                            // The fused loop has maxExpSum's arithmetic, which rows of twoPassLogSum skip.
+                            kernels.logSoftmaxRow(rows, 0, y, 0, n, t, true);
+                            kernels.logSoftmaxRow(rows, n, y, n, n, t, true);
                             float[] piped = new float[2 * n];
                             VectorPipelinedRows.logSoftmaxRows(kernels, rows, 0, piped, 0, 2, n, t);
                             assertArrayEquals(y, piped, what + " (pipeline against row by row)");
+                            kernels.logSoftmaxRow(rows, 0, y, 0, n, t);
+                            kernels.logSoftmaxRow(rows, n, y, n, n, t);
+                            kernels.pipelinedLogSoftmaxRows(rows, 0, piped, 0, 2, n, t,
+                                    new float[kernels.scratchSize(n)]);
+                            assertArrayEquals(y, piped, what + " (pipelinedLogSoftmaxRows against row by row)");
                         }
                     }
                 }
@@ -470,10 +477,14 @@ class VectorRowKernelsTest {
                     VectorPipelinedRows.logSoftmaxRows(kernels, x, 5, y, 3, rows, cols, t);
                     assertClose(want, y, 3, cols, 1e-5, 1e-5, what);
                     float[] rowByRow = new float[y.length];
+                    for (int r = 0; r < rows; r++) { // the fused loop's arithmetic: maxExpSum's for long rows
+                        kernels.logSoftmaxRow(x, 5 + r * cols, rowByRow, 3 + r * cols, cols, t,
+                                RowKernels.blockedSum(cols));
+                    }
+                    assertArrayEquals(rowByRow, y, what + " (bits of the row-by-row result)");
                     for (int r = 0; r < rows; r++) {
                         kernels.logSoftmaxRow(x, 5 + r * cols, rowByRow, 3 + r * cols, cols, t);
                     }
-                    assertArrayEquals(rowByRow, y, what + " (bits of the row-by-row result)");
                     float[] cached = new float[y.length];
                     kernels.pipelinedLogSoftmaxRows(x, 5, cached, 3, rows, cols, t,
                             new float[Math.max(1, kernels.scratchSize(cols))]);
