@@ -864,16 +864,17 @@ final class VectorRowKernels extends ScalarRowKernels {
     }
 
     /**
-     * 8 lanes ({@code -XX:UseAVX=2}), rows of up to 65536: with 16 registers the blocked one-pass sum and the
-     * pipeline's fused loop spill, and the max then the exp-sum come out cheaper (a Zen 4, 2 threads, each on its own
-     * rows, three passes against the pipeline against row by row blocked, µs: 16 rows of 32000 176–178 against
-     * 205–215 against 204–208, 64 of 4096 84.5 against 112 against 123, 16 of 8192 44.0 against 55.3 against 61.9,
-     * 4 of 65536 88.3 against 109 against 100; but 2 of 151936 145 against 128 against 119; 16 lanes: 16 rows of
-     * 32000 144 against 115 against 151).
+     * 8 lanes ({@code -XX:UseAVX=2}), rows of up to 131072 (a row in and a row out about fill a 1 MiB L2): with 16
+     * registers the blocked one-pass sum and the pipeline's fused loop spill, and the max then the exp-sum come out
+     * cheaper (a Zen 4, 2 threads, each on its own rows, three passes against the pipeline against row by row
+     * blocked, µs: 16 rows of 32000 176–178 against 205–215 against 204–208, 64 of 4096 84.5 against 112 against
+     * 123, 16 of 8192 44.0 against 55.3 against 61.9, 4 of 65536 88.3 against 109 against 100, 4 of 128256 177
+     * against 212 against 203; but 2 of 151936 125–145 against 124–128 against 119, 2 of 262144 245 against 224
+     * against 209; 16 lanes: 16 rows of 32000 144 against 115 against 151).
      */
     @Override
     boolean twoPassLogSum(int n) {
-        return L < 16 && n <= 1 << 16;
+        return L < 16 && n <= 1 << 17;
     }
 
     @Override
