@@ -103,7 +103,7 @@ final class CpuBackend implements ComputeBackend {
                 boolean log = op == RowOp.LOG_SOFTMAX;
                 long elements = (long) rows * cols;
                 boolean pipelined = log ? cols >= PIPELINED_LOG_MIN_COLS
-                        && !(RowKernels.blockedSum(cols) && kernels.twoPassLogSum(cols))
+                        && !kernels.twoPassLogSum(cols)
                         && (elements <= PIPELINED_LOG_MAX_ELEMENTS || cols < kernels.longRow()
                                 || cols <= kernels.streamedLogPipelineCols())
                         : elements <= CACHED_MAX_ELEMENTS;

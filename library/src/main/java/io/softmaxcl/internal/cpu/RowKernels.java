@@ -222,9 +222,9 @@ abstract class RowKernels {
     }
 
     /**
-     * True when a log-softmax row of {@code n} ({@link #blockedSum} length) takes its sum in two passes, the max and
-     * then the exp-sum relative to it, instead of {@link #maxExpSum}'s one; such rows take no pipeline, whose fused
-     * loop has maxExpSum's arithmetic.
+     * True when a log-softmax row of {@code n}, long enough for {@link #blockedSum}, takes its sum in two passes, the
+     * max and then the exp-sum relative to it, instead of {@link #maxExpSum}'s one; such rows take no pipeline,
+     * whose fused loop has maxExpSum's arithmetic.
      */
     boolean twoPassLogSum(int n) {
         return false;

@@ -874,7 +874,7 @@ final class VectorRowKernels extends ScalarRowKernels {
      */
     @Override
     boolean twoPassLogSum(int n) {
-        return L < 16 && n <= 1 << 17;
+        return L < 16 && blockedSum(n) && n <= 1 << 17;
     }
 
     @Override
@@ -911,7 +911,7 @@ final class VectorRowKernels extends ScalarRowKernels {
 
     @Override
     void pipelinedLogSoftmaxRows(float[] x, int i, float[] y, int o, int rows, int cols, float t, float[] scratch) {
-        if (cols < TINY_COLS || (blockedSum(cols) && twoPassLogSum(cols))) {
+        if (cols < TINY_COLS || twoPassLogSum(cols)) {
             logSoftmaxRows(x, i, y, o, rows, cols, t, scratch);
         } else {
             VectorPipelinedRows.logSoftmaxRows(this, x, i, y, o, rows, cols, t);
