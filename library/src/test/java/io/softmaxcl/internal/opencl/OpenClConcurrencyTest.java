@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -59,23 +60,12 @@ class OpenClConcurrencyTest {
     void enginesOpenedAndClosedConcurrentlyLeakNothing() throws Exception {
         OpenClTestData.backend();
         long baseline = OpenClBackends.liveObjects();
-        ExecutorService pool = Executors.newFixedThreadPool(4);
-        try {
-            List<Future<?>> futures = new ArrayList<>();
-            for (int t = 0; t < 8; t++) {
-                futures.add(pool.submit(() -> {
-                    try (SoftmaxEngine e = SoftmaxEngine.create(Backend.OPENCL)) {
-                        e.softmax(new float[] {1, 2, 3});
-                    }
-                    return null;
-                }));
+        runTasks(4, 8, () -> {
+            try (SoftmaxEngine e = SoftmaxEngine.create(Backend.OPENCL)) {
+                e.softmax(new float[] {1, 2, 3});
             }
-            for (Future<?> f : futures) {
-                f.get();
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+            return null;
+        });
         assertEquals(baseline, OpenClBackends.liveObjects());
     }
 
@@ -89,16 +79,22 @@ class OpenClConcurrencyTest {
         OpenClTestData.backend();
         ClDevice device = OpenClRuntime.devices().get(0);
         long baseline = OpenClBackends.liveObjects();
-        ExecutorService pool = Executors.newFixedThreadPool(8);
+        runTasks(8, 8, () -> {
+            for (int i = 0; i < 300; i++) {
+                Cl.release(Cl.createContext(device.id()));
+            }
+            return null;
+        });
+        assertEquals(baseline, OpenClBackends.liveObjects());
+    }
+
+    /** Runs {@code tasks} copies of {@code task} on {@code threads} threads; rethrows the first failure. */
+    private static void runTasks(int threads, int tasks, Callable<?> task) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<?>> futures = new ArrayList<>();
-            for (int t = 0; t < 8; t++) {
-                futures.add(pool.submit(() -> {
-                    for (int i = 0; i < 300; i++) {
-                        Cl.release(Cl.createContext(device.id()));
-                    }
-                    return null;
-                }));
+            for (int t = 0; t < tasks; t++) {
+                futures.add(pool.submit(task));
             }
             for (Future<?> f : futures) {
                 f.get();
@@ -106,6 +102,5 @@ class OpenClConcurrencyTest {
         } finally {
             pool.shutdownNow();
         }
-        assertEquals(baseline, OpenClBackends.liveObjects());
     }
 }
