@@ -8,7 +8,7 @@ import java.util.List;
 final class Options {
     int threads = 2;
     boolean quick;
-    int rounds = 3;
+    int rounds = 5;
     long budgetMs = 150;
     long warmMinMs = 300;
     long warmMaxMs = 5000;

@@ -25,6 +25,11 @@ interface Peer extends AutoCloseable {
     /** The last run's output: the matrix, or the mean loss as a one-element array. */
     float[] result(Op op) throws Exception;
 
+    /** False for a reference that moves the data without computing the operation (the copy floor): no error. */
+    default boolean checked() {
+        return true;
+    }
+
     void release() throws Exception;
 
     @Override

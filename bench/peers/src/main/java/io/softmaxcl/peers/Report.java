@@ -39,8 +39,9 @@ final class Report {
                     }
                     String speedup = cl == null || cl.roundNs.isEmpty() ? "-"
                             : String.format(Locale.ROOT, "%.2fx", c.medianNs() / cl.medianNs());
-                    b.append(String.format(Locale.ROOT, "%-11s %-18s %10s %8.2f %8s %10.2e%n", shape, c.peer,
-                            time(c.medianNs()), c.gbps(), speedup, c.error));
+                    String error = Double.isNaN(c.error) ? "-" : String.format(Locale.ROOT, "%.2e", c.error);
+                    b.append(String.format(Locale.ROOT, "%-11s %-18s %10s %8.2f %8s %10s%n", shape, c.peer,
+                            time(c.medianNs()), c.gbps(), speedup, error));
                 }
             }
         }

@@ -3,6 +3,7 @@ package io.softmaxcl.peers;
 import io.softmaxcl.Backend;
 import io.softmaxcl.CrossEntropy;
 import io.softmaxcl.SoftmaxEngine;
+import io.softmaxcl.internal.cpu.CpuBackends;
 
 import java.util.EnumSet;
 import java.util.Set;
@@ -36,9 +37,16 @@ final class SoftmaxClPeer implements Peer {
     }
 
     @Override
-    public void open(int threads) {
+    public void open(int threads) throws InterruptedException {
         SoftmaxEngine.Builder b = SoftmaxEngine.builder().backend(backend);
         engine = (backend == Backend.CPU ? b.threads(threads) : b).build();
+        if (backend == Backend.CPU) {
+            // Time the steady state, as `bench` does: until its background warm-up has the vector kernels compiled,
+            // the CPU backend computes on scalar ones, and that warm-up steps aside during big calls, so the
+            // Sampler's "nothing compiled in the last window" could pass on scalar calls (a run whose first shape
+            // was 512x50257 timed its first round at 89 ms a call against 7-10 ms afterwards).
+            CpuBackends.awaitVectorKernels(30_000);
+        }
     }
 
     @Override

@@ -9,7 +9,9 @@ import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The harness parts that can be wrong: the hand-encoded ONNX models and the error column. */
@@ -68,6 +70,18 @@ class HarnessTest {
              OrtSession.Result r = s.run(Map.of("x", x))) {
             float[][] y = (float[][]) r.get(0).getValue();
             return new float[] {y[0][0], y[0][1], y[0][2], y[1][0], y[1][1], y[1][2]};
+        }
+    }
+
+    @Test
+    void copyFloorCopiesEveryElementOfASingleRowOverThreeThreads() throws Exception {
+        Workload w = new Workload(1, 1001, 7); // 1001 elements: three unequal ranges
+        try (CopyPeer copy = new CopyPeer()) {
+            copy.open(3);
+            copy.prepare(w);
+            copy.run(Op.SOFTMAX);
+            assertArrayEquals(w.x, copy.result(Op.SOFTMAX));
+            assertFalse(copy.checked()); // a copy is no softmax: no error column
         }
     }
 
