@@ -40,7 +40,8 @@ public final class PeersMain {
         CpuFeatures.selectNd4jBuild();
         long start = System.nanoTime();
         List<Peer> candidates = List.of(new SoftmaxClPeer(Backend.CPU), new SoftmaxClPeer(Backend.OPENCL),
-                new OrtPeer(), new DjlPeer(), new Nd4jPeer(), new SmilePeer(), new PlainLoopPeer());
+                new OrtPeer(), new DjlPeer(), new Nd4jPeer(), new SmilePeer(), new PlainLoopPeer(),
+                new CopyPeer());
         List<Peer> peers = new ArrayList<>();
         Map<String, String> status = new LinkedHashMap<>();
         for (Peer p : candidates) {
