@@ -50,8 +50,10 @@ final class Rounds {
                 try {
                     if (r == 0) {
                         c.batch = Sampler.warmUp(call, o.warmMinMs, o.warmMaxMs);
-                        double[] ref = refs.computeIfAbsent(c.op, op -> Reference.of(op, w));
-                        c.error = Reference.error(c.op, p.result(c.op), ref);
+                        if (p.checked()) {
+                            double[] ref = refs.computeIfAbsent(c.op, op -> Reference.of(op, w));
+                            c.error = Reference.error(c.op, p.result(c.op), ref);
+                        }
                     }
                     c.roundNs.add(Sampler.measure(call, c.batch, o.budgetMs));
                     Thread.sleep(20); // let the last library's spinning worker threads go idle

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -83,6 +84,20 @@ class HarnessTest {
             assertArrayEquals(w.x, copy.result(Op.SOFTMAX));
             assertFalse(copy.checked()); // a copy is no softmax: no error column
         }
+    }
+
+    @Test
+    void roundsLeaveTheCopyFloorsErrorEmpty() {
+        Options o = Options.parse(new String[] {"--quick", "--rounds", "1", "--threads", "1"});
+        CopyPeer copy = new CopyPeer();
+        copy.open(1);
+        List<Cell> cells = Rounds.run(new Workload(2, 64, 3), List.of(copy), o);
+        assertEquals(2, cells.size()); // softmax and log-softmax
+        for (Cell c : cells) {
+            assertTrue(c.failure == null && !c.roundNs.isEmpty(), () -> c.peer + " " + c.op + ": " + c.failure);
+            assertTrue(Double.isNaN(c.error), () -> c.op + " error " + c.error); // a copy is no softmax
+        }
+        copy.close();
     }
 
     private static Workload workload2x3() {
