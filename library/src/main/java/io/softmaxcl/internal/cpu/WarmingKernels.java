@@ -109,6 +109,16 @@ final class WarmingKernels extends RowKernels {
     }
 
     @Override
+    double maxExpStoreSum(float[] x, int i, float[] y, int o, int n, float t, float[] runs) {
+        return current().maxExpStoreSum(x, i, y, o, n, t, runs);
+    }
+
+    @Override
+    double maxExpSum(float[] x, int i, int n, float t, float[] maxOut, int at) {
+        return current().maxExpSum(x, i, n, t, maxOut, at);
+    }
+
+    @Override
     void scale(float[] y, int o, int n, float s) {
         current().scale(y, o, n, s);
     }

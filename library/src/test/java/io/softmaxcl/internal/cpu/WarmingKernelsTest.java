@@ -3,9 +3,14 @@ package io.softmaxcl.internal.cpu;
 import io.softmaxcl.Reference;
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 
 import static io.softmaxcl.Close.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class WarmingKernelsTest {
@@ -32,5 +37,34 @@ class WarmingKernelsTest {
         // ... then on the compiled vector kernels, with the scratch sized for both.
         checkSoftmax(kernels, 37, 10, "tiny rows after warm-up");
         checkSoftmax(kernels, 3, 4099, "long rows after warm-up");
+    }
+
+    /**
+     * The backends call kernels through WarmingKernels: a kernel a provider overrides but WarmingKernels does not
+     * delegate runs RowKernels' generic version on the WarmingKernels object instead (maxExpStoreSum and maxExpSum
+     * did: the streamed softmax and the split log-softmax made a call per block instead of the fused loop).
+     */
+    @Test
+    void delegatesEveryKernelAProviderOverrides() throws Exception {
+        List<String> missing = new ArrayList<>();
+        for (Class<?> provider : List.of(VectorRowKernels.class, ScalarRowKernels.class)) {
+            for (Method m : provider.getDeclaredMethods()) {
+                if (Modifier.isStatic(m.getModifiers()) || Modifier.isPrivate(m.getModifiers()) || m.isSynthetic()) {
+                    continue;
+                }
+                Method base;
+                try {
+                    base = RowKernels.class.getDeclaredMethod(m.getName(), m.getParameterTypes());
+                } catch (NoSuchMethodException e) {
+                    continue; // the provider's own helper, not a kernel
+                }
+                try {
+                    WarmingKernels.class.getDeclaredMethod(base.getName(), base.getParameterTypes());
+                } catch (NoSuchMethodException e) {
+                    missing.add(provider.getSimpleName() + "." + m.getName());
+                }
+            }
+        }
+        assertEquals(List.of(), missing, "kernels WarmingKernels does not delegate");
     }
 }
