@@ -9,12 +9,7 @@ import java.util.Set;
  * read and one write per element, so softmax-cl cpu's speedup column on this row (copy time / softmax-cl time) is the
  * fraction of the copy's bandwidth it reaches. Not a softmax: {@link #checked} is false and its error is not shown.
  */
-final class CopyPeer implements Peer {
-    private RowParallel par;
-    private Workload w;
-    private float[] y;
-    private int threads;
-
+final class CopyPeer extends JavaArrayPeer {
     @Override
     public String name() {
         return "memory copy";
@@ -37,40 +32,9 @@ final class CopyPeer implements Peer {
     }
 
     @Override
-    public void open(int threads) {
-        this.threads = threads;
-        par = new RowParallel(threads);
-    }
-
-    @Override
-    public void prepare(Workload w) {
-        this.w = w;
-        y = new float[w.x.length];
-    }
-
-    @Override
     public void run(Op op) throws Exception {
         float[] x = w.x;
         // RowParallel's "rows" here are single elements: equal ranges of the whole matrix.
         par.forRows(x.length, (from, to) -> System.arraycopy(x, from, y, from, to - from));
-    }
-
-    @Override
-    public float[] result(Op op) {
-        return y.clone();
-    }
-
-    @Override
-    public void release() {
-        w = null;
-        y = null;
-    }
-
-    @Override
-    public void close() {
-        release();
-        if (par != null) {
-            par.close();
-        }
     }
 }

@@ -7,12 +7,7 @@ import java.util.Set;
  * The loop a Java engineer writes first (the seed's formula): max, then exp(x − max) with Math.exp stored while
  * summing, then a multiply by 1/sum; float data, rows split over {@code threads}.
  */
-final class PlainLoopPeer implements Peer {
-    private RowParallel par;
-    private Workload w;
-    private float[] y;
-    private int threads;
-
+final class PlainLoopPeer extends JavaArrayPeer {
     @Override
     public String name() {
         return "plain loop";
@@ -26,18 +21,6 @@ final class PlainLoopPeer implements Peer {
     @Override
     public Set<Op> ops() {
         return EnumSet.of(Op.SOFTMAX);
-    }
-
-    @Override
-    public void open(int threads) {
-        this.threads = threads;
-        par = new RowParallel(threads);
-    }
-
-    @Override
-    public void prepare(Workload w) {
-        this.w = w;
-        y = new float[w.x.length];
     }
 
     @Override
@@ -63,24 +46,5 @@ final class PlainLoopPeer implements Peer {
                 }
             }
         });
-    }
-
-    @Override
-    public float[] result(Op op) {
-        return y.clone();
-    }
-
-    @Override
-    public void release() {
-        w = null;
-        y = null;
-    }
-
-    @Override
-    public void close() {
-        release();
-        if (par != null) {
-            par.close();
-        }
     }
 }

@@ -9,12 +9,8 @@ import java.util.Set;
  * Smile's {@code MathEx.softmax(double[])} (pure Java, one row, in place, double precision): each row is widened
  * into a per-thread double[] and narrowed back, rows split over {@code threads} — what using it on float data costs.
  */
-final class SmilePeer implements Peer {
-    private RowParallel par;
-    private Workload w;
-    private float[] y;
+final class SmilePeer extends JavaArrayPeer {
     private ThreadLocal<double[]> rowBuf;
-    private int threads;
 
     @Override
     public String name() {
@@ -33,15 +29,13 @@ final class SmilePeer implements Peer {
 
     @Override
     public void open(int threads) {
-        this.threads = threads;
-        par = new RowParallel(threads);
+        super.open(threads);
         MathEx.softmax(new double[] {1, 2}); // loads the class now
     }
 
     @Override
     public void prepare(Workload w) {
-        this.w = w;
-        y = new float[w.x.length];
+        super.prepare(w);
         int cols = w.cols;
         rowBuf = ThreadLocal.withInitial(() -> new double[cols]);
     }
@@ -64,22 +58,8 @@ final class SmilePeer implements Peer {
     }
 
     @Override
-    public float[] result(Op op) {
-        return y.clone();
-    }
-
-    @Override
     public void release() {
-        w = null;
-        y = null;
+        super.release();
         rowBuf = null;
-    }
-
-    @Override
-    public void close() {
-        release();
-        if (par != null) {
-            par.close();
-        }
     }
 }
