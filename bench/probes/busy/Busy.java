@@ -5,14 +5,14 @@ import java.lang.reflect.*;
 import java.util.*;
 public class Busy {
     static Class<?> wp;
-    static long[] arr(String n) throws Exception { Field f = wp.getDeclaredField(n); f.setAccessible(true); return (long[]) f.get(null); }
-    static long get(String n) throws Exception { Field f = wp.getDeclaredField(n); f.setAccessible(true); return f.getLong(null); }
-    static void set(String n, long v) throws Exception { Field f = wp.getDeclaredField(n); f.setAccessible(true); f.setLong(null, v); }
+    static Field field(String n) throws Exception { Field f = wp.getDeclaredField(n); f.setAccessible(true); return f; }
+    static long[] arr(String n) throws Exception { return (long[]) field(n).get(null); }
+    static long get(String n) throws Exception { return field(n).getLong(null); }
+    static void set(String n, long v) throws Exception { field(n).setLong(null, v); }
     public static void main(String[] a) throws Exception {
         wp = Class.forName("io.softmaxcl.internal.cpu.WorkerPool");
         boolean log = a.length > 1 && a[1].equals("log");
         SoftmaxEngine e = SoftmaxEngine.builder().backend(Backend.CPU).threads(2).build();
-        Class.forName("io.softmaxcl.internal.cpu.CpuBackends").getDeclaredMethod("awaitVectorKernels", long.class);
         Method aw = Class.forName("io.softmaxcl.internal.cpu.CpuBackends").getDeclaredMethod("awaitVectorKernels", long.class);
         aw.setAccessible(true); aw.invoke(null, 30_000L);
         for (String shape : a[0].split(",")) {

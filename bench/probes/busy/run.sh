@@ -11,7 +11,7 @@ wt=$(mktemp -d)/busy
 git -C "$repo" worktree add -q --detach "$wt" HEAD
 trap 'git -C "$repo" worktree remove --force "$wt"' EXIT
 git -C "$wt" apply "$here/worker-pool-counters.patch"
-(cd "$wt" && mvn -o -q -B package -DskipTests -pl library)
+(cd "$wt" && mvn -q -B package -DskipTests -pl library)
 jocl=$(ls ~/.m2/repository/org/jocl/jocl/2.0.6/jocl-2.0.6.jar)
 out=$(mktemp -d)
 javac -d "$out" -cp "$wt/library/target/softmax-cl.jar" "$here/Busy.java"
